@@ -1,0 +1,5 @@
+import sys
+
+from blinacalc.cli import main
+
+sys.exit(main())

@@ -1,0 +1,203 @@
+"""Calibration step: fit mixture-cure curves to the published Kaplan–Meier landmarks.
+
+This is the only module that imports lifelines, and it does so inside functions, so that
+``blinacalc`` never pays for it at run time. ``blinacalc calibrate`` writes the fitted
+parameters and their covariance to ``blinacalc/core/calibration.json``.
+
+How the fit is made
+-------------------
+The papers publish landmarks (the median, and survival at 24/36/48/60 months), not patient data.
+For each curve we build *pseudo-patient* data that reproduce those landmarks exactly as a
+life table, and fit the mixture-cure model to them by maximum likelihood with
+``lifelines.fitters.ParametricUnivariateFitter.fit_interval_censoring``:
+
+* Landmarks :math:`0 = t_0 < t_1 < \\dots < t_K` with published survival :math:`S_k`
+  (the median contributes :math:`S = 0.5`).
+* Potential follow-up :math:`C` is uniform on :math:`[2m - c_{max}, c_{max}]`, where :math:`m`
+  is the published median follow-up and :math:`c_{max}` its published maximum, so that the
+  pseudo-cohort has the published median follow-up. A patient whose follow-up ends between two
+  landmarks is known alive at the earlier one only (right-censored there).
+* Of :math:`E_k` patients alive and under follow-up at :math:`t_{k-1}`, the fraction
+  :math:`r_k = P(C \\ge t_k)/P(C \\ge t_{k-1})` stays under follow-up through :math:`t_k`; of
+  those, :math:`1 - S_k/S_{k-1}` die in :math:`(t_{k-1}, t_k]` (interval-censored deaths), the
+  others continue. The rest are right-censored at :math:`t_{k-1}`. Survivors at :math:`t_K` are
+  right-censored there. Rows carry fractional weights so the life table is exact and the
+  weights sum to the published n.
+
+Right-censored rows have upper bound :math:`+\\infty`. lifelines clips it to ``1e25``, where a
+cure model's survival is :math:`\\pi`, not 0: the censored likelihood :math:`S(L) - S(U)` would
+then exclude the cured and drive :math:`\\pi` to 0. The fitter below therefore treats any time at
+or beyond ``INFINITY`` as :math:`+\\infty` (survival 0), which restores :math:`S(L)`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from blinacalc import __version__
+from blinacalc.core.baseline import CALIBRATION_FILE, CALIBRATION_SCHEMA, FAMILIES, survival
+from blinacalc.core.evidence import Evidence, load_evidence
+
+INFINITY = 1e24  # lifelines clips an infinite upper bound to 1e25; anything >= this means +inf
+_FAMILY_BY_ENDPOINT = {"os": "cure_weibull", "rfs": "cure_weibull", "hsct_ccr": "cure_exponential"}
+_INITIAL = {"cure_weibull": [-1.5, 2.0, 0.0], "cure_exponential": [-1.0, 2.5]}
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """What one curve is fitted to, all taken from the evidence."""
+
+    endpoint: str
+    n: float
+    landmarks: tuple[tuple[float, float], ...]  # (month, survival), sorted, median included
+    followup: tuple[float, float]  # potential follow-up, uniform on [low, high]
+    basis: str
+
+
+def targets(ev: Evidence | None = None) -> dict[str, Target]:
+    """The published landmarks each curve must reproduce."""
+    ev = ev or load_evidence()
+    t = ev.topp
+
+    def uniform_followup(prefix: str) -> tuple[float, float]:
+        q = t[f"{prefix}.followup_median_months"]
+        assert q.range is not None
+        return (2 * q.value - q.range[1], q.range[1])
+
+    os_pts = [(t["os.median_months"].value, 0.5)] + [(m, t[f"os.at_{m}"].value) for m in (24, 36, 48, 60)]
+    rfs_pts = [(t["rfs.median_months"].value, 0.5)] + [(m, t[f"rfs.at_{m}"].value) for m in (24, 36, 48)]
+    hsct_pts = [(t["hsct_ccr.os_median_months"].value, 0.5), (36.0, t["hsct_ccr.os_at_36"].value)]
+    return {
+        "os": Target("os", t["os.n"].value, tuple(os_pts), uniform_followup("os"), "Topp 2021 Fig. 1A"),
+        "rfs": Target("rfs", t["rfs.n"].value, tuple(rfs_pts), uniform_followup("rfs"), "Topp 2021 Fig. 1B"),
+        # No follow-up is published for the HSCT group; the OS follow-up is assumed.
+        "hsct_ccr": Target(
+            "hsct_ccr", t["hsct_ccr.n"].value, tuple(hsct_pts), uniform_followup("os"), "Topp 2021 Fig. 1C"
+        ),
+    }
+
+
+def pseudo_data(target: Target) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Interval-censored pseudo-patients ``(lower, upper, weight)`` matching the landmarks."""
+    low, high = target.followup
+
+    def observed(t: float) -> float:
+        return float(np.clip((high - t) / (high - low), 0.0, 1.0))
+
+    rows: list[tuple[float, float, float]] = []
+    prev_t, prev_s, entering = 0.0, 1.0, float(target.n)
+    for t, s in target.landmarks:
+        followed = entering * observed(t) / observed(prev_t)
+        if entering > followed:  # follow-up ends before t: known alive at prev_t only
+            rows.append((prev_t, INFINITY * 10, entering - followed))
+        deaths = followed * (1.0 - s / prev_s)
+        if deaths > 0:
+            rows.append((max(prev_t, 1e-9), t, deaths))
+        entering = followed - deaths
+        prev_t, prev_s = t, s
+    rows.append((prev_t, INFINITY * 10, entering))
+    lower, upper, weight = (np.array(col) for col in zip(*rows, strict=True))
+    return lower, upper, weight
+
+
+def _fitter_class(family: str) -> type:
+    import autograd.numpy as anp
+    from lifelines.fitters import ParametricUnivariateFitter
+
+    names = FAMILIES[family]
+
+    class CureFitter(ParametricUnivariateFitter):
+        _fitted_parameter_names = [f"{n}_" for n in names]
+        _bounds = [(None, None)] * len(names)
+        _initial_values = np.array(_INITIAL[family])
+
+        def _cumulative_hazard(self, params: Any, times: Any) -> Any:
+            finite = times < INFINITY
+            s = survival(family, params, anp.where(finite, times, 1.0), xp=anp)
+            return anp.where(finite, -anp.log(s), 1e3)  # S(+inf) = 0 for censored rows
+
+    return CureFitter
+
+
+def median_of(family: str, params: np.ndarray) -> float:
+    """The month where the curve crosses 0.5 (bisection; inf if it never does)."""
+    f = lambda t: float(survival(family, tuple(params), t)) - 0.5  # noqa: E731
+    lo, hi = 0.0, 1e4
+    if f(hi) > 0:
+        return float("inf")
+    for _ in range(200):
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if f(mid) > 0 else (lo, mid)
+    return 0.5 * (lo + hi)
+
+
+def fit(target: Target) -> dict[str, Any]:
+    """Fit one curve with lifelines; returns the JSON-ready record."""
+    family = _FAMILY_BY_ENDPOINT[target.endpoint]
+    lower, upper, weight = pseudo_data(target)
+    fitter = _fitter_class(family)()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # fractional weights are intended
+        fitter.fit_interval_censoring(lower, upper, weights=weight, label=target.endpoint)
+    est = np.asarray(fitter.params_.values, dtype=float)
+    cov = np.asarray(fitter.variance_matrix_.values, dtype=float)
+    reproduced = [
+        {"month": m, "published": s, "fitted": float(survival(family, tuple(est), m))}
+        for m, s in target.landmarks
+    ]
+    return {
+        "family": family,
+        "parameters": list(FAMILIES[family]),
+        "estimate": est.tolist(),
+        "covariance": cov.tolist(),
+        "cure_fraction": float(1 / (1 + np.exp(-est[0]))),
+        "median_months": median_of(family, est),
+        "n": target.n,
+        "basis": target.basis,
+        "followup_uniform_months": list(target.followup),
+        "landmarks": reproduced,
+        "log_likelihood": float(fitter.log_likelihood_),
+    }
+
+
+def calibrate(ev: Evidence | None = None) -> dict[str, Any]:
+    """Fit every curve; returns the full calibration record (not yet written)."""
+    import lifelines
+
+    ev = ev or load_evidence()
+    return {
+        "schema": CALIBRATION_SCHEMA,
+        "evidence_version": ev.version,
+        "generated_by": f"blinacalc {__version__} calibrate (lifelines {lifelines.__version__})",
+        "curves": {ep: fit(tg) for ep, tg in targets(ev).items()},
+    }
+
+
+def default_path() -> Path:
+    return Path(__file__).parent / "core" / CALIBRATION_FILE
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically: temp file in the same folder, fsync, replace."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def render(record: dict[str, Any]) -> str:
+    return json.dumps(record, indent=2, sort_keys=False) + "\n"
