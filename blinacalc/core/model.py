@@ -32,7 +32,7 @@ from blinacalc.core.result import (
     Rate,
     Response,
 )
-from blinacalc.core.stats import crossing, log_se_from_ci, wilson
+from blinacalc.core.stats import crossing, log_se_from_ci, quantiles, wilson
 
 DEFAULT_DRAWS = 2000
 MIN_DRAWS, MAX_DRAWS = 100, 100_000
@@ -180,13 +180,13 @@ def _patient_curves(ep: _EndpointDraws, weights: np.ndarray, all_unknown: bool) 
 
 def _interval(samples: np.ndarray) -> Interval:
     est = float(samples[0])
-    lo, hi = np.quantile(samples[1:], [0.025, 0.975])
+    lo, hi = quantiles(samples[1:])
     return Interval(est, min(float(lo), est), max(float(hi), est))
 
 
 def _median_interval(curves: np.ndarray) -> Interval:
     med = crossing(curves, MONTHS)
-    lo, hi = np.quantile(np.where(np.isfinite(med[1:]), med[1:], 1e9), [0.025, 0.975])
+    lo, hi = quantiles(np.where(np.isfinite(med[1:]), med[1:], 1e9))
 
     def reached(x: float) -> float | None:
         return float(x) if x <= HORIZON else None
@@ -202,7 +202,7 @@ def _median_interval(curves: np.ndarray) -> Interval:
 def _endpoint(curves: np.ndarray, hr: np.ndarray | None = None) -> Endpoint:
     """Summarize (D+1, T) curves: row 0 is the estimate, rows 1.. the draws."""
     est = curves[0]
-    lo, hi = np.quantile(curves[1:], [0.025, 0.975], axis=0)
+    lo, hi = quantiles(curves[1:])
     lo, hi = np.minimum(lo, est), np.maximum(hi, est)
     landmarks = tuple(
         Landmark(m, float(est[i]), float(lo[i]), float(hi[i]))

@@ -49,3 +49,21 @@ def crossing(curves: np.ndarray, months: np.ndarray, level: float = 0.5) -> np.n
         frac = np.where(s0 > s1, (s0 - level) / (s0 - s1), 0.0)
     out = t0 + frac * (t1 - t0)
     return np.where(reached, out, np.inf)
+
+
+def quantiles(samples: np.ndarray, q: tuple[float, ...] = (0.025, 0.975)) -> np.ndarray:
+    """Quantiles along axis 0, as ``np.quantile`` (linear method), computed by a full sort.
+
+    Sorting the transposed, contiguous array is several times faster than ``np.quantile``'s
+    partition for the (draws, months) arrays used here. Returns shape ``(len(q), *rest)``.
+    """
+    x = np.asarray(samples, dtype=float)
+    n = x.shape[0]
+    rest = x.shape[1:]
+    srt = np.sort(np.ascontiguousarray(x.reshape(n, -1).T), axis=1)
+    pos = np.asarray(q) * (n - 1)
+    lo = np.floor(pos).astype(int)
+    hi = np.minimum(lo + 1, n - 1)
+    frac = pos - lo
+    out = srt[:, lo] + (srt[:, hi] - srt[:, lo]) * frac
+    return out.T.reshape(len(q), *rest)
