@@ -201,3 +201,21 @@ def write_atomic(path: Path, text: str) -> None:
 
 def render(record: dict[str, Any]) -> str:
     return json.dumps(record, indent=2, sort_keys=False) + "\n"
+
+
+def compare(shipped: dict[str, Any], fresh: dict[str, Any], rtol: float = 1e-6) -> list[str]:
+    """Differences between a shipped calibration record and a fresh fit (empty when they agree)."""
+    problems = []
+    if shipped.get("evidence_version") != fresh["evidence_version"]:
+        problems.append(
+            f"evidence_version: shipped {shipped.get('evidence_version')!r}, evidence {fresh['evidence_version']!r}"
+        )
+    for name, curve in fresh["curves"].items():
+        old = shipped.get("curves", {}).get(name)
+        if old is None or old.get("family") != curve["family"]:
+            problems.append(f"curves.{name}: missing or of another family")
+            continue
+        for key in ("estimate", "covariance"):
+            if not np.allclose(old[key], curve[key], rtol=rtol, atol=1e-9):
+                problems.append(f"curves.{name}.{key}: shipped {old[key]} != fitted {curve[key]}")
+    return problems

@@ -53,8 +53,10 @@ def _calibrate(args: argparse.Namespace) -> int:
         print(f"{name}: cure fraction {curve['cure_fraction']:.3f}; {fitted}", file=sys.stderr)
     if args.check:
         shipped = json.loads(cal.default_path().read_text(encoding="utf-8"))
-        if cal.render(shipped) != cal.render(record):
-            print("blinacalc: the shipped calibration differs from a fresh fit", file=sys.stderr)
+        problems = cal.compare(shipped, record)
+        for problem in problems:
+            print(f"blinacalc: calibrate --check: {problem}", file=sys.stderr)
+        if problems:
             return EXIT_IO
         print("the shipped calibration matches a fresh fit", file=sys.stderr)
         return EXIT_OK

@@ -175,7 +175,7 @@ def _patient_curves(ep: _EndpointDraws, weights: np.ndarray, all_unknown: bool) 
     out = weights[ks[0]] * ep.class_curve(int(ks[0]))
     for k in ks[1:]:
         out = out + weights[k] * ep.class_curve(int(k))
-    return out
+    return np.minimum(out, 1.0)  # the weights sum to 1 up to rounding
 
 
 def _interval(samples: np.ndarray) -> Interval:

@@ -1,0 +1,303 @@
+"""The patient model: published figures, invariants, factor directions, mixtures, refusals."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+
+import numpy as np
+import pytest
+
+from blinacalc import InputError, Patient, predict
+from blinacalc.core import model as M
+from blinacalc.core.result import LANDMARK_MONTHS, MONTHS, SCENARIOS
+from blinacalc.core.stats import crossing
+
+ALL_CLASSES = [
+    Patient(e, s, h, t)
+    for e, s, h, t in itertools.product((0, 1, 2, None), (1, 2, 3, None), (True, False, None), (True, False, None))
+]
+
+
+@pytest.fixture(scope="module")
+def population():
+    return predict(Patient())
+
+
+def _endpoints(pred):
+    return {"os": pred.os, "rfs": pred.rfs, **pred.scenarios}
+
+
+def test_all_unknown_patient_reproduces_published_os(population):
+    """Topp 2021 Abstract/Results para. 2: OS median 7.5 mo; 24/36/48/60-mo OS 23.4/17.7/15.8/15.8%."""
+    assert abs(population.os.median_months.estimate - 7.5) <= 0.3
+    for month, published in ((24, 0.234), (36, 0.177), (48, 0.158), (60, 0.158)):
+        assert abs(population.os.landmark(month).estimate - published) <= 0.01
+
+
+def test_all_unknown_patient_reproduces_published_rfs(population):
+    """Topp 2021 Abstract/Results para. 2: RFS median 7.7 mo; 24/36/48-mo RFS 26.9/23.4/23.4%."""
+    assert abs(population.rfs.median_months.estimate - 7.7) <= 0.3
+    for month, published in ((24, 0.269), (36, 0.234), (48, 0.234)):
+        assert abs(population.rfs.landmark(month).estimate - published) <= 0.01
+
+
+def test_hsct_in_ccr_scenario_is_the_published_curve(population):
+    """Topp 2021 Abstract: OS after HSCT in continuous CR, median 18.1 mo, 3-year 37.2%."""
+    hsct = population.scenarios["os_hsct_in_ccr"]
+    assert abs(hsct.median_months.estimate - 18.1) <= 0.3
+    assert abs(hsct.landmark(36).estimate - 0.372) <= 0.01
+    assert hsct == predict(Patient(ecog=0, salvage_line=1)).scenarios["os_hsct_in_ccr"]
+
+
+def test_population_median_interval_is_close_to_published(population):
+    """Topp 2021 Abstract: OS median 95% CI 5.5-8.5 months. The model's interval comes from the
+    fit's covariance (pseudo-data), so it is checked only for the right scale: each end within 1.5 mo."""
+    m = population.os.median_months
+    assert abs(m.lo - 5.5) <= 1.5
+    assert abs(m.hi - 8.5) <= 1.5
+
+
+@pytest.mark.parametrize("patient", ALL_CLASSES, ids=str)
+def test_curve_invariants_for_every_input_class(patient):
+    pred = predict(patient, draws=200, seed=1)
+    for name, ep in _endpoints(pred).items():
+        est, lo, hi = (np.array(x) for x in (ep.curve.estimate, ep.curve.lo, ep.curve.hi))
+        assert len(est) == len(MONTHS) == 121, name
+        for arr in (est, lo, hi):
+            assert np.all(np.isfinite(arr)), name
+            assert np.all((arr >= 0) & (arr <= 1)), name
+            assert np.all(np.diff(arr) <= 1e-12), name
+            assert arr[0] == pytest.approx(1.0), name
+        assert np.all(lo <= est + 1e-12) and np.all(est <= hi + 1e-12), name
+        for lm in ep.landmarks:
+            assert lm.lo <= lm.estimate <= lm.hi
+        m = ep.median_months
+        if m.estimate is not None:
+            assert m.lo <= m.estimate and (m.hi is None or m.estimate <= m.hi)
+
+
+def _median(p: Patient, endpoint: str = "os") -> float:
+    return getattr(predict(p), endpoint).median_months.estimate
+
+
+BASE = {"ecog": 1, "salvage_line": 2, "prior_hsct": False, "t411": False}
+
+
+@pytest.mark.parametrize(
+    ("change", "endpoint", "better"),
+    [
+        ({"ecog": 0}, "os", True),  # Table 3 OS ECOG 0/1+ HR 0.59
+        ({"ecog": 0}, "rfs", True),  # Table 3 RFS ECOG 0/1+ HR 0.68
+        ({"salvage_line": 1}, "os", True),  # Table 3 OS salvage 1st/2nd+ HR 0.78
+        ({"salvage_line": 1}, "rfs", True),  # Table 3 RFS HR 0.68
+        ({"prior_hsct": True}, "os", True),  # Table 3 OS prior HSCT yes/no HR 0.92
+        ({"prior_hsct": True}, "rfs", False),  # Table 3 RFS prior HSCT HR 1.20
+        ({"t411": True}, "os", False),  # Table 3 OS t(4;11) HR 1.53
+        ({"t411": True}, "rfs", False),  # Table 3 RFS t(4;11) HR 2.56
+    ],
+)
+def test_each_factor_moves_the_curve_in_its_published_direction(change, endpoint, better):
+    base = getattr(predict(Patient(**BASE)), endpoint).landmark(12).estimate
+    changed = getattr(predict(Patient(**{**BASE, **change})), endpoint).landmark(12).estimate
+    assert (changed > base) == better
+
+
+def test_ecog_2_equals_ecog_1_and_warns():
+    """Topp 2021 Table 3 compares ECOG 0 with 1+; ECOG 2 cannot be separated from 1."""
+    one, two = predict(Patient(ecog=1)), predict(Patient(ecog=2))
+    assert one.os == two.os
+    assert any("ECOG 2" in w for w in two.warnings)
+
+
+def test_fully_known_hazard_ratio_is_the_product_of_table3_hrs():
+    """Topp 2021 Table 3 OS univariate: ECOG 0 (0.59) x 1st salvage (0.78) x prior HSCT (0.92) x t(4;11) (1.53)."""
+    pred = predict(Patient(ecog=0, salvage_line=1, prior_hsct=True, t411=True))
+    assert pred.os.hazard_ratio.estimate == pytest.approx(0.59 * 0.78 * 0.92 * 1.53)
+    assert pred.rfs.hazard_ratio.estimate == pytest.approx(0.68 * 0.68 * 1.20 * 2.56)
+    assert predict(Patient(ecog=0)).os.hazard_ratio is None  # a mixture has no single HR
+
+
+def test_patient_curve_is_baseline_raised_to_hazard_ratio():
+    ref = np.array(predict(Patient(ecog=1, salvage_line=2, prior_hsct=False, t411=False)).os.curve.estimate)
+    best = np.array(predict(Patient(ecog=0, salvage_line=1, prior_hsct=False, t411=False)).os.curve.estimate)
+    np.testing.assert_allclose(best, ref ** (0.59 * 0.78), rtol=1e-9)
+
+
+@pytest.mark.parametrize(
+    ("field", "levels", "share"),
+    [
+        ("ecog", (0, 1), 90 / 257),  # Table 1: ECOG 0 in 90 of 257 with known ECOG
+        ("salvage_line", (1, 2), (25 + 146) / 259),  # Table 1: primary refractory + 1 prior relapse
+        ("prior_hsct", (True, False), 88 / 259),  # Table 1: prior HSCT 88 of 259
+        ("t411", (True, False), 16 / 259),  # Table 1: t(4;11) 16 of 259
+    ],
+)
+def test_unknown_factor_is_the_prevalence_weighted_mixture(field, levels, share):
+    known = {k: v for k, v in BASE.items() if k != field}
+    unknown = np.array(predict(Patient(**known)).os.curve.estimate)
+    yes = np.array(predict(Patient(**known, **{field: levels[0]})).os.curve.estimate)
+    no = np.array(predict(Patient(**known, **{field: levels[1]})).os.curve.estimate)
+    np.testing.assert_allclose(unknown, share * yes + (1 - share) * no, atol=1e-12)
+
+
+def test_population_is_the_mixture_of_all_sixteen_classes(population):
+    prev = M.class_prevalence(M.factor_prevalence(M.load_evidence()))
+    mix = np.zeros(len(MONTHS))
+    for row, p in zip(M.CLASSES, prev, strict=True):
+        ecog0, first, hsct, t411 = (bool(x) for x in row)
+        patient = Patient(0 if ecog0 else 1, 1 if first else 2, hsct, t411)
+        mix += p * np.array(predict(patient).os.curve.estimate)
+    np.testing.assert_allclose(mix, population.os.curve.estimate, atol=1e-9)
+
+
+def test_cr_split_reproduces_patient_curve():
+    """Topp 2021 Table 2/3: CR/CRh 123/259 and OS HR CR/CRh yes/no 0.29; the mixture is the patient's curve."""
+    pred = predict(Patient(ecog=1, salvage_line=2))
+    s = np.array(pred.os.curve.estimate)
+    cr = np.array(pred.scenarios["os_if_cr_crh"].curve.estimate)
+    no = np.array(pred.scenarios["os_if_no_cr_crh"].curve.estimate)
+    r = 123 / 259
+    np.testing.assert_allclose(r * cr + (1 - r) * no, s, atol=1e-9)
+    np.testing.assert_allclose(np.log(cr[1:]) / np.log(no[1:]), 0.29, rtol=1e-6)
+    assert pred.scenarios["os_if_cr_crh"].hazard_ratio.estimate == pytest.approx(0.29)
+
+
+def test_mrd_split_reproduces_cr_curve():
+    """TOWER Results: MRD response in 76% of responders; Topp 2021 Table 3 multivariate MRD HR 0.54."""
+    pred = predict(Patient())
+    cr = np.array(pred.scenarios["os_if_cr_crh"].curve.estimate)
+    mrd = np.array(pred.scenarios["os_if_cr_crh_mrd"].curve.estimate)
+    without = mrd ** (1 / 0.54)
+    np.testing.assert_allclose(0.76 * mrd + 0.24 * without, cr, atol=1e-9)
+    assert (mrd[1:] > cr[1:]).all()
+
+
+def test_chemotherapy_is_patient_curve_with_inverse_tower_hr():
+    """TOWER Abstract: OS HR 0.71 (0.55-0.93), applied inversely."""
+    pred = predict(Patient(ecog=0))
+    s = np.array(pred.os.curve.estimate)
+    chemo = np.array(pred.scenarios["os_chemotherapy"].curve.estimate)
+    np.testing.assert_allclose(chemo, s ** (1 / 0.71), rtol=1e-12)
+    hr = pred.scenarios["os_chemotherapy"].hazard_ratio
+    assert hr.estimate == pytest.approx(1 / 0.71)
+    assert hr.lo == pytest.approx(1 / 0.93, rel=0.05)
+    assert hr.hi == pytest.approx(1 / 0.55, rel=0.05)
+
+
+def test_response_rates_are_table2_with_wilson_intervals(population):
+    """Topp 2021 Table 2: CR 87, CRh 36, CR/CRh 123, MRD 107, HSCT 80 of 259."""
+    r = population.response
+    for rate, n in ((r.cr_crh, 123), (r.cr, 87), (r.crh, 36), (r.mrd_response, 107), (r.hsct, 80)):
+        assert (rate.n, rate.N) == (n, 259)
+        assert rate.estimate == pytest.approx(n / 259)
+        assert rate.lo < rate.estimate < rate.hi
+    # Wilson 95% interval for 123/259, computed by hand: centre 0.475271, half-width 0.060373.
+    assert r.cr_crh.lo == pytest.approx(0.414898, abs=1e-5)
+    assert r.cr_crh.hi == pytest.approx(0.535644, abs=1e-5)
+    assert population.to_dict()["response"]["individualized"] is False
+
+
+def test_tower_rates_alongside(population):
+    """TOWER Table 2: CR 91/271 (33.6%, 28.0-39.5) vs 21/134 (15.7%, 10.0-23.0)."""
+    tower = population.response.tower
+    assert (tower["cr"]["blinatumomab"].n, tower["cr"]["blinatumomab"].N) == (91, 271)
+    assert (tower["cr"]["blinatumomab"].lo, tower["cr"]["blinatumomab"].hi) == (0.280, 0.395)
+    assert (tower["cr"]["chemotherapy"].n, tower["cr"]["chemotherapy"].N) == (21, 134)
+    assert tower["mrd_response_among_cr_crh_cri"]["blinatumomab"].estimate == 0.76
+    assert tower["mrd_response_among_cr_crh_cri"]["blinatumomab"].n is None
+
+
+def test_to_dict_contract(population):
+    d = json.loads(json.dumps(population.to_dict()))
+    assert set(d) == {
+        "schema", "blinacalc_version", "evidence_version", "inputs", "draws", "seed",
+        "os", "rfs", "response", "scenarios", "warnings", "sources",
+    }  # fmt: skip
+    assert d["schema"] == "blinacalc.prediction/1"
+    assert d["inputs"] == {"ecog": None, "salvage_line": None, "prior_hsct": None, "t411": None}
+    assert (d["draws"], d["seed"]) == (2000, 0)
+    assert set(d["scenarios"]) == set(SCENARIOS)
+    assert set(d["response"]) == {"individualized", "cr_crh", "cr", "crh", "mrd_response", "hsct", "tower"}
+    for ep in (d["os"], d["rfs"], *d["scenarios"].values()):
+        assert set(ep) == {"hazard_ratio", "median_months", "landmarks", "curve"}
+        assert [lm["month"] for lm in ep["landmarks"]] == list(LANDMARK_MONTHS)
+        assert ep["curve"]["month"] == [i * 0.5 for i in range(121)]
+        assert set(ep["median_months"]) == {"estimate", "lo", "hi"}
+    assert {s["id"] for s in d["sources"]} == {"topp2021", "tower2017"}
+
+
+def test_median_not_reached_is_null():
+    """A curve that stays above 0.5 to 60 months has a null median, not an extrapolated one."""
+    d = predict(Patient(ecog=0)).to_dict()["scenarios"]["os_if_cr_crh_mrd"]
+    assert d["median_months"]["hi"] is None or d["median_months"]["hi"] <= 60
+    curves = np.array([[1.0, 0.9, 0.8], [1.0, 0.6, 0.4]])
+    assert crossing(curves, np.array([0.0, 1.0, 2.0])).tolist() == [math.inf, pytest.approx(1.5)]
+
+
+def test_curve_refuses_to_extrapolate(population):
+    assert population.os.curve.at(60) == population.os.landmark(60).estimate
+    with pytest.raises(ValueError, match="no extrapolation"):
+        population.os.curve.at(61)
+    with pytest.raises(ValueError):
+        population.os.curve.at(-1)
+
+
+def test_seeded_determinism():
+    p = Patient(ecog=1, salvage_line=3, prior_hsct=None, t411=False)
+    assert predict(p, draws=500, seed=7).to_dict() == predict(p, draws=500, seed=7).to_dict()
+    assert predict(p, draws=500, seed=7).os.median_months != predict(p, draws=500, seed=8).os.median_months
+
+
+def test_t411_warns_thin_evidence():
+    """Topp 2021 Table 1: t(4;11) in 16 of 259."""
+    assert any("16 of 259" in w for w in predict(Patient(t411=True)).warnings)
+    assert predict(Patient(t411=False)).warnings == ()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field", "fragment"),
+    [
+        ({"ecog": 3}, "ecog", "required ECOG performance status <= 2"),
+        ({"ecog": 4}, "ecog", "required ECOG performance status <= 2"),
+        ({"ecog": 5}, "ecog", "0, 1, 2"),
+        ({"ecog": -1}, "ecog", "0, 1, 2"),
+        ({"ecog": "1"}, "ecog", "expected 0, 1, 2"),
+        ({"ecog": True}, "ecog", "expected 0, 1, 2"),
+        ({"salvage_line": 0}, "salvage_line", "salvage line >= 1"),
+        ({"salvage_line": -2}, "salvage_line", "salvage line >= 1"),
+        ({"salvage_line": 1.5}, "salvage_line", "integer >= 1"),
+        ({"prior_hsct": 1}, "prior_hsct", "yes (True), no (False) or unknown"),
+        ({"t411": "yes"}, "t411", "yes (True), no (False) or unknown"),
+    ],
+)
+def test_patient_refusals(kwargs, field, fragment):
+    with pytest.raises(InputError) as err:
+        Patient(**kwargs)
+    assert err.value.field == field
+    assert fragment in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"draws": 99}, "draws"),
+        ({"draws": 100_001}, "draws"),
+        ({"draws": 2000.0}, "draws"),
+        ({"draws": True}, "draws"),
+        ({"seed": -1}, "seed"),
+        ({"seed": 1.5}, "seed"),
+        ({"seed": None}, "seed"),
+    ],
+)
+def test_run_option_refusals(kwargs, field):
+    with pytest.raises(InputError) as err:
+        predict(Patient(), **kwargs)
+    assert err.value.field == field
+    assert "expected" in str(err.value)
+
+
+def test_draw_limits_are_accepted():
+    assert predict(Patient(), draws=100).draws == 100
+    assert predict(Patient(), draws=2000, seed=0).seed == 0
