@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from blinacalc import __version__
+from blinacalc.cli import main
+
+
+def test_version(capsys):
+    try:
+        main(["--version"])
+    except SystemExit as exc:
+        assert exc.code == 0
+    assert capsys.readouterr().out.strip() == f"blinacalc {__version__}"
+
+
+def test_python_dash_m():
+    out = subprocess.run([sys.executable, "-m", "blinacalc", "--version"], capture_output=True, text=True)
+    assert out.returncode == 0
+    assert out.stdout.strip() == f"blinacalc {__version__}"
+
+
+def test_unknown_command_is_a_usage_error():
+    out = subprocess.run([sys.executable, "-m", "blinacalc", "frobnicate"], capture_output=True, text=True)
+    assert out.returncode == 2
+    assert "Traceback" not in out.stderr
+    assert "invalid choice" in out.stderr
+
+
+def test_calibrate_check_passes_on_the_shipped_file(capsys):
+    assert main(["calibrate", "--check"]) == 0
+    assert "matches a fresh fit" in capsys.readouterr().err
+
+
+def test_calibrate_to_missing_directory_is_an_io_error(tmp_path, capsys):
+    assert main(["calibrate", "-o", str(tmp_path / "missing" / "fit.json")]) == 1
+    err = capsys.readouterr().err
+    assert "cannot write" in err and "Traceback" not in err
+
+
+def test_calibrate_writes_a_file_that_loads(tmp_path):
+    import json
+
+    from blinacalc.core.baseline import parse_calibration
+    from blinacalc.core.evidence import load_evidence
+
+    path = tmp_path / "fit.json"
+    assert main(["calibrate", "-o", str(path)]) == 0
+    cal = parse_calibration(json.loads(path.read_text()), load_evidence().version)
+    assert set(cal.curves) == {"os", "rfs", "hsct_ccr"}

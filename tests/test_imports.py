@@ -1,0 +1,33 @@
+"""The run path stays light: the core never loads the UI, lifelines, pandas or scipy."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+HEAVY = ("textual", "rich", "lifelines", "pandas", "scipy", "platformdirs")
+
+
+def _loaded_after(code: str) -> set[str]:
+    probe = f"{code}\nimport json, sys\nprint(json.dumps(sorted({{m.split('.')[0] for m in sys.modules}})))"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    return set(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def test_import_blinacalc_is_cheap():
+    loaded = _loaded_after("import blinacalc")
+    assert not loaded & {*HEAVY, "numpy"}
+
+
+def test_core_and_predict_load_nothing_heavy():
+    loaded = _loaded_after(
+        "from blinacalc import Patient, predict\nimport blinacalc.core.model\npredict(Patient(ecog=1), draws=100)"
+    )
+    assert "numpy" in loaded
+    assert not loaded & set(HEAVY), loaded & set(HEAVY)
+
+
+def test_cli_module_loads_nothing_heavy():
+    loaded = _loaded_after("import blinacalc.cli")
+    assert not loaded & {"lifelines", "pandas", "scipy", "textual"}
