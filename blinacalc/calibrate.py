@@ -115,7 +115,7 @@ def _fitter_class(family: str) -> type:
     names = FAMILIES[family]
 
     class CureFitter(ParametricUnivariateFitter):
-        _fitted_parameter_names = [f"{n}_" for n in names]
+        _fitted_parameter_names = [f"{n}_" for n in names]  # noqa: RUF012 (lifelines API)
         _bounds = [(None, None)] * len(names)
         _initial_values = np.array(_INITIAL[family])
 
@@ -150,8 +150,7 @@ def fit(target: Target) -> dict[str, Any]:
     est = np.asarray(fitter.params_.values, dtype=float)
     cov = np.asarray(fitter.variance_matrix_.values, dtype=float)
     reproduced = [
-        {"month": m, "published": s, "fitted": float(survival(family, tuple(est), m))}
-        for m, s in target.landmarks
+        {"month": m, "published": s, "fitted": float(survival(family, tuple(est), m))} for m, s in target.landmarks
     ]
     return {
         "family": family,

@@ -32,9 +32,7 @@ def _build_parser() -> argparse.ArgumentParser:
         description="Fit the mixture-cure curves to the published landmarks and write the fit file.",
     )
     cal.add_argument("-o", "--output", help="where to write the fit (default: the packaged file)")
-    cal.add_argument(
-        "--check", action="store_true", help="re-fit and compare with the shipped file; write nothing"
-    )
+    cal.add_argument("--check", action="store_true", help="re-fit and compare with the shipped file; write nothing")
     return parser
 
 
@@ -47,8 +45,7 @@ def _calibrate(args: argparse.Namespace) -> int:
     record = cal.calibrate()
     for name, curve in record["curves"].items():
         fitted = ", ".join(
-            f"{lm['month']:g} mo {100 * lm['published']:.1f}% -> {100 * lm['fitted']:.1f}%"
-            for lm in curve["landmarks"]
+            f"{lm['month']:g} mo {100 * lm['published']:.1f}% -> {100 * lm['fitted']:.1f}%" for lm in curve["landmarks"]
         )
         print(f"{name}: cure fraction {curve['cure_fraction']:.3f}; {fitted}", file=sys.stderr)
     if args.check:

@@ -59,4 +59,5 @@ def solve_baseline(target: np.ndarray, hr: np.ndarray, prevalence: np.ndarray) -
         H = H - step
         if np.max(np.abs(step)) < _TOL:
             break
-    return np.exp(-H[..., 0, :])
+    # H >= 0 exactly when the weights sum to 1; clamp the rounding of sum(p) away from S0 > 1.
+    return np.exp(-np.maximum(H[..., 0, :], 0.0))

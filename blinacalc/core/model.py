@@ -120,9 +120,7 @@ def _endpoint_draws(
     name: str, fit: FittedCurve, ev: Evidence, rng: np.random.Generator, draws: int, p_class: np.ndarray
 ) -> _EndpointDraws:
     target = _curve_draws(fit, rng, draws)
-    hrs = np.column_stack(
-        [_lognormal_draws(ev.topp[f"table3.{name}.univariate.{f}"], rng, draws) for f in FACTORS]
-    )
+    hrs = np.column_stack([_lognormal_draws(ev.topp[f"table3.{name}.univariate.{f}"], rng, draws) for f in FACTORS])
     log_hr = np.log(hrs)
     class_hr = np.exp(log_hr @ CLASSES.T)
     # Re-calibrate every draw: its own population average reproduces its own baseline draw.
@@ -139,9 +137,7 @@ def _draw_set(draws: int, seed: int) -> _DrawSet:
     ev, cal = load_evidence(), load_calibration()
     rng = np.random.default_rng(seed)
     p_class = class_prevalence(factor_prevalence(ev))
-    endpoints = {
-        name: _endpoint_draws(name, cal.curves[name], ev, rng, draws, p_class) for name in ("os", "rfs")
-    }
+    endpoints = {name: _endpoint_draws(name, cal.curves[name], ev, rng, draws, p_class) for name in ("os", "rfs")}
     hsct = _curve_draws(cal.curves["hsct_ccr"], rng, draws)
     t = ev.topp
     cr = t["table2.cr_crh"]
@@ -345,9 +341,7 @@ def predict(patient: Patient, draws: int = DEFAULT_DRAWS, seed: int = 0) -> Pred
         "os_hsct_in_ccr": _endpoint(ds.hsct_ccr),
         "os_chemotherapy": _endpoint(chemo_curves, 1.0 / ds.tower_hr),
     }
-    sources = tuple(
-        {"id": p.source.id, "citation": p.source.citation, "doi": p.source.doi} for p in ev.papers.values()
-    )
+    sources = tuple({"id": p.source.id, "citation": p.source.citation, "doi": p.source.doi} for p in ev.papers.values())
     return Prediction(
         blinacalc_version=__version__,
         evidence_version=ev.version,
