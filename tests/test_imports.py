@@ -31,3 +31,12 @@ def test_core_and_predict_load_nothing_heavy():
 def test_cli_module_loads_nothing_heavy():
     loaded = _loaded_after("import blinacalc.cli")
     assert not loaded & {"lifelines", "pandas", "scipy", "textual"}
+
+
+def test_model_card_is_up_to_date():
+    """docs/model-card.md is generated from the code; regenerate with scripts/model_card.py."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run([sys.executable, str(root / "scripts" / "model_card.py"), "--check"], cwd=root)
+    assert out.returncode == 0, "run: python scripts/model_card.py"

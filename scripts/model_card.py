@@ -1,0 +1,104 @@
+"""Generate docs/model-card.md from the code: published numbers vs what the model reproduces.
+
+Run: python scripts/model_card.py   (writes docs/model-card.md; tests check it is up to date)
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from blinacalc import Patient, __version__, predict
+from blinacalc.core.baseline import load_calibration
+from blinacalc.core.evidence import load_evidence
+from blinacalc.core.model import factor_prevalence
+
+OUT = Path(__file__).resolve().parents[1] / "docs" / "model-card.md"
+HEADER = Path(__file__).resolve().parents[1] / "docs" / "model-card.head.md"
+
+
+def _row(what: str, where: str, published: str, reproduced: str) -> str:
+    return f"| {what} | {where} | {published} | {reproduced} |"
+
+
+def validation_table() -> str:
+    ev = load_evidence()
+    t = ev.topp
+    pop = predict(Patient())
+    hsct = pop.scenarios["os_hsct_in_ccr"]
+    rows = [
+        "| Quantity | Source | Published | Reproduced (all factors unknown) |",
+        "| --- | --- | --- | --- |",
+    ]
+
+    def med(name: str, q: str, ep) -> None:
+        p = t[q]
+        m = ep.median_months
+        rows.append(
+            _row(
+                f"{name} median, months",
+                p.where,
+                f"{p.value:.1f} ({p.ci[0]:.1f}-{p.ci[1]:.1f})",
+                f"{m.estimate:.2f} ({m.lo:.1f}-{'not reached by 60' if m.hi is None else f'{m.hi:.1f}'})",
+            )
+        )
+
+    def land(name: str, q: str, ep, month: int) -> None:
+        p = t[q]
+        lm = ep.landmark(month)
+        rows.append(
+            _row(
+                f"{name} at {month} months",
+                p.where,
+                f"{100 * p.value:.1f}%",
+                f"{100 * lm.estimate:.1f}% ({100 * lm.lo:.1f}-{100 * lm.hi:.1f}%)",
+            )
+        )
+
+    med("OS", "os.median_months", pop.os)
+    for m in (24, 36, 48, 60):
+        land("OS", f"os.at_{m}", pop.os, m)
+    med("RFS (CR/CRh)", "rfs.median_months", pop.rfs)
+    for m in (24, 36, 48):
+        land("RFS (CR/CRh)", f"rfs.at_{m}", pop.rfs, m)
+    med("OS, HSCT in continuous CR", "hsct_ccr.os_median_months", hsct)
+    land("OS, HSCT in continuous CR", "hsct_ccr.os_at_36", hsct, 36)
+    return "\n".join(rows)
+
+
+def fit_table() -> str:
+    rows = ["| Curve | Family | Cure fraction | Pseudo-patients (n) | Follow-up assumed (uniform, months) |"]
+    rows.append("| --- | --- | --- | --- | --- |")
+    for name, c in load_calibration().raw["curves"].items():
+        lo, hi = c["followup_uniform_months"]
+        rows.append(
+            f"| {name} | {c['family']} | {c['cure_fraction']:.3f} | {c['n']:g} | {lo:.1f} to {hi:.1f} |"
+        )
+    return "\n".join(rows)
+
+
+def prevalence_table() -> str:
+    p = factor_prevalence(load_evidence())
+    names = ("ECOG 0 (vs 1-2)", "First salvage (vs 2nd+)", "Prior allogeneic HSCT", "t(4;11)")
+    rows = ["| Factor level | Prevalence used |", "| --- | --- |"]
+    rows += [f"| {n} | {100 * v:.1f}% |" for n, v in zip(names, p, strict=True)]
+    return "\n".join(rows)
+
+
+def render() -> str:
+    head = HEADER.read_text(encoding="utf-8")
+    return (
+        head.replace("{{VERSION}}", __version__)
+        .replace("{{EVIDENCE}}", load_evidence().version)
+        .replace("{{VALIDATION}}", validation_table())
+        .replace("{{FITS}}", fit_table())
+        .replace("{{PREVALENCE}}", prevalence_table())
+    )
+
+
+if __name__ == "__main__":
+    text = render()
+    if "--check" in sys.argv:
+        sys.exit(0 if OUT.read_text(encoding="utf-8") == text else 1)
+    OUT.write_text(text, encoding="utf-8")
+    print(f"wrote {OUT}")
