@@ -71,9 +71,7 @@ def fit_table() -> str:
     rows.append("| --- | --- | --- | --- | --- |")
     for name, c in load_calibration().raw["curves"].items():
         lo, hi = c["followup_uniform_months"]
-        rows.append(
-            f"| {name} | {c['family']} | {c['cure_fraction']:.3f} | {c['n']:g} | {lo:.1f} to {hi:.1f} |"
-        )
+        rows.append(f"| {name} | {c['family']} | {c['cure_fraction']:.3f} | {c['n']:g} | {lo:.1f} to {hi:.1f} |")
     return "\n".join(rows)
 
 
