@@ -264,12 +264,6 @@ def _rate(q: Quantity) -> Rate:
 def _response(ev: Evidence) -> Response:
     t, w = ev.topp, ev.tower
 
-    def cohort(key: str) -> Rate:
-        q = t[key]
-        assert q.n is not None and q.N is not None
-        lo, hi = wilson(q.n, q.N)
-        return Rate(q.n / q.N, lo, hi, q.n, q.N)
-
     tower_keys = {
         "cr": "table2.cr",
         "crh": "table2.crh",
@@ -283,11 +277,11 @@ def _response(ev: Evidence) -> Response:
         for name, key in tower_keys.items()
     }
     return Response(
-        cr_crh=cohort("table2.cr_crh"),
-        cr=cohort("table2.cr"),
-        crh=cohort("table2.crh"),
-        mrd_response=cohort("table2.mrd_response"),
-        hsct=cohort("table2.hsct"),
+        cr_crh=_rate(t["table2.cr_crh"]),
+        cr=_rate(t["table2.cr"]),
+        crh=_rate(t["table2.crh"]),
+        mrd_response=_rate(t["table2.mrd_response"]),
+        hsct=_rate(t["table2.hsct"]),
         tower=tower,
     )
 
