@@ -43,7 +43,7 @@ from typing import Any
 import numpy as np
 
 from blinacalc import __version__
-from blinacalc.core.baseline import CALIBRATION_FILE, CALIBRATION_SCHEMA, FAMILIES, survival
+from blinacalc.core.baseline import CALIBRATION_FILE, CALIBRATION_SCHEMA, FAMILIES, cure_fraction, survival
 from blinacalc.core.evidence import Evidence, load_evidence
 
 INFINITY = 1e24  # lifelines clips an infinite upper bound to 1e25; anything >= this means +inf
@@ -157,7 +157,7 @@ def fit(target: Target) -> dict[str, Any]:
         "parameters": list(FAMILIES[family]),
         "estimate": est.tolist(),
         "covariance": cov.tolist(),
-        "cure_fraction": float(1 / (1 + np.exp(-est[0]))),
+        "cure_fraction": float(cure_fraction(est)),
         "median_months": median_of(family, est),
         "n": target.n,
         "basis": target.basis,

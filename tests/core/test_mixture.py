@@ -11,6 +11,7 @@ from hypothesis.extra.numpy import arrays
 from blinacalc.core import model as M
 from blinacalc.core.mixture import solve_baseline
 from blinacalc.core.result import MONTHS
+from blinacalc.core.stats import quantiles
 
 hrs = arrays(float, st.integers(1, 6), elements=st.floats(0.05, 20.0))
 
@@ -38,6 +39,13 @@ def test_solver_single_class_is_closed_form(h, s):
     """With one class the mixture is S0^h, so S0 = S^(1/h)."""
     out = solve_baseline(np.array([s]), np.array([h]), np.array([1.0]))
     assert out[0] == pytest.approx(s ** (1 / h), rel=1e-9)
+
+
+@settings(max_examples=100, deadline=None)
+@given(x=arrays(float, st.tuples(st.integers(1, 300), st.integers(1, 5)), elements=st.floats(0, 1)))
+def test_sort_based_quantiles_equal_numpy(x):
+    """The fast quantiles used for every band match np.quantile's default (linear) method."""
+    np.testing.assert_allclose(quantiles(x), np.quantile(x, [0.025, 0.975], axis=0), rtol=0, atol=1e-15)
 
 
 def test_solver_batches_over_draws():
