@@ -33,8 +33,6 @@ or beyond ``INFINITY`` as :math:`+\\infty` (survival 0), which restores :math:`S
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -182,20 +180,6 @@ def calibrate(ev: Evidence | None = None) -> dict[str, Any]:
 
 def default_path() -> Path:
     return Path(__file__).parent / "core" / CALIBRATION_FILE
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` atomically: temp file in the same folder, fsync, replace."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def render(record: dict[str, Any]) -> str:

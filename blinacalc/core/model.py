@@ -26,6 +26,7 @@ from blinacalc.core.result import (
     MONTHS,
     Curve,
     Endpoint,
+    Harm,
     Interval,
     Landmark,
     Prediction,
@@ -283,6 +284,40 @@ def _response(ev: Evidence) -> Response:
         mrd_response=_rate(t["table2.mrd_response"]),
         hsct=_rate(t["table2.hsct"]),
         tower=tower,
+    )
+
+
+HARMS = (
+    "any_grade3plus",
+    "serious",
+    "fatal_serious",
+    "discontinuation",
+    "grade3plus.neutropenia",
+    "grade3plus.infection",
+    "grade3plus.elevated_liver_enzyme",
+    "grade3plus.neurologic_event",
+    "grade3plus.cytokine_release_syndrome",
+    "grade3plus.infusion_reaction",
+    "grade3plus.lymphopenia",
+    "grade3plus.decreased_platelets",
+    "grade3plus.decreased_white_cells",
+)
+
+
+def harms() -> tuple[Harm, ...]:
+    """Potential harms: TOWER Table 3 adverse events, blinatumomab vs chemotherapy (cohort rates).
+
+    Intervals are Wilson 95% intervals from the published counts (the paper prints none).
+    """
+    w = load_evidence().tower
+    return tuple(
+        Harm(
+            key=key,
+            where=w[f"table3.{key}.blinatumomab"].where,
+            blinatumomab=_rate(w[f"table3.{key}.blinatumomab"]),
+            chemotherapy=_rate(w[f"table3.{key}.chemotherapy"]),
+        )
+        for key in HARMS
     )
 
 

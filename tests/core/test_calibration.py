@@ -95,15 +95,3 @@ def test_compare_reports_a_stale_file():
     assert any("evidence_version" in p for p in problems)
 
 
-def test_write_atomic_leaves_old_file_on_failure(tmp_path, monkeypatch):
-    path = tmp_path / "fit.json"
-    path.write_text("old")
-
-    def boom(*_args):
-        raise OSError("disk full")
-
-    monkeypatch.setattr(cal.os, "fsync", boom)
-    with pytest.raises(OSError):
-        cal.write_atomic(path, "new")
-    assert path.read_text() == "old"
-    assert [p.name for p in tmp_path.iterdir()] == ["fit.json"]

@@ -1,0 +1,315 @@
+"""The report as a neutral document: sections of tables, text, icon arrays and plots.
+
+Views (rich, markdown, TUI) render these blocks; none of them computes anything. Numbers come
+from the :class:`Prediction` and, for the harms and the published comparators, from the evidence.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from blinacalc.core.evidence import load_evidence
+from blinacalc.core.model import harms
+from blinacalc.core.result import Endpoint, Prediction, Rate
+from blinacalc.report import labels as L
+from blinacalc.report.plot import Series
+
+REPORT_LANDMARKS = (6, 12, 24, 36, 60)
+RFS_LANDMARKS = (6, 12, 24, 36, 48)  # Topp 2021 publishes RFS to 4 years
+_LANDMARK_NAMES = {6: "6 months", 12: "1 year", 24: "2 years", 36: "3 years", 48: "4 years", 60: "5 years"}
+DASH = "—"
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    """Columns after the first are right-aligned when ``numeric``."""
+
+    columns: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    title: str | None = None
+    numeric: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Text:
+    """A paragraph; ``kind`` is ``plain``, ``key`` (a headline finding), ``note`` or ``warning``."""
+
+    text: str
+    kind: str = "plain"
+
+
+@dataclass(frozen=True, slots=True)
+class Icons:
+    """A 10 × 10 icon array: ``filled`` of 100 people."""
+
+    filled: int
+    filled_label: str
+    empty_label: str
+
+
+@dataclass(frozen=True, slots=True)
+class Plot:
+    series: tuple[Series, ...]
+
+
+Block = Table | Text | Icons | Plot
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    key: str
+    title: str
+    blocks: tuple[Block, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    title: str
+    sections: tuple[Section, ...]
+
+
+TITLE = "blinacalc · blinatumomab for relapsed/refractory Ph-negative B-ALL"
+
+
+def header(pred: Prediction) -> Section:
+    rows = tuple((L.INPUT_NAMES[k], L.input_value(k, v)) for k, v in pred.inputs.items())
+    return Section(
+        "header",
+        "Patient",
+        (
+            Text(L.DISCLAIMER, "warning"),
+            Table(("Factor", "As entered"), rows, numeric=False),
+            Text(
+                f"Evidence {pred.evidence_version} · blinacalc {pred.blinacalc_version} · "
+                f"{pred.draws:,} Monte Carlo draws, seed {pred.seed}",
+                "note",
+            ),
+        ),
+    )
+
+
+def _reference_hr(ep: Endpoint, name: str) -> Text | None:
+    if ep.hazard_ratio is None:
+        return None
+    return Text(
+        f"{name} hazard ratio against a patient with ECOG 1-2, 2nd or later salvage, no prior HSCT and no "
+        f"t(4;11): {L.hazard_ratio(ep.hazard_ratio)} (Topp 2021 Table 3, univariate hazard ratios multiplied).",
+        "note",
+    )
+
+
+def plain_words(pred: Prediction, month: int = 12) -> str:
+    """PREDICT-style: 'Of 100 patients like this, about N are expected to be alive at 1 year ...'."""
+    lm = pred.os.landmark(month)
+    chemo = pred.scenarios["os_chemotherapy"].landmark(month)
+    return (
+        f"Of 100 patients like this, about {round(100 * lm.estimate)} are expected to be alive at "
+        f"{_LANDMARK_NAMES[month]} (range {round(100 * lm.lo)}–{round(100 * lm.hi)}); "
+        f"with standard chemotherapy about {round(100 * chemo.estimate)}."
+    )
+
+
+def overall_survival(pred: Prediction) -> Section:
+    os_, chemo = pred.os, pred.scenarios["os_chemotherapy"]
+    tower_hr = load_evidence().tower["os.hazard_ratio"]
+    assert tower_hr.ci is not None
+    rows = tuple(
+        (
+            _LANDMARK_NAMES[m],
+            L.pct(os_.landmark(m).estimate),
+            L.pct_range(os_.landmark(m).lo, os_.landmark(m).hi),
+            L.pct(chemo.landmark(m).estimate),
+        )
+        for m in REPORT_LANDMARKS
+    )
+    blocks: list[Block] = [
+        Text(f"Median overall survival {L.median(os_.median_months, '95% interval ')}", "key"),
+        Text(plain_words(pred), "key"),
+        Table(("Alive at", "Blinatumomab", "95% interval", "Chemotherapy*"), rows),
+        Plot(
+            (
+                Series("this patient, blinatumomab", "patient", os_.curve.estimate, os_.curve.lo, os_.curve.hi),
+                Series("standard chemotherapy*", "comparator", chemo.curve.estimate, dashed=True),
+            )
+        ),
+        Text(
+            f"* Cross-trial: this patient's curve with the TOWER hazard ratio for blinatumomab vs "
+            f"chemotherapy ({tower_hr.value:.2f}, 95% CI {tower_hr.ci[0]:.2f}–{tower_hr.ci[1]:.2f}) undone. "
+            "Curves stop at 60 months: nothing is extrapolated.",
+            "note",
+        ),
+    ]
+    hr = _reference_hr(os_, "Overall-survival")
+    if hr is not None:
+        blocks.append(hr)
+    return Section("os", "Overall survival", tuple(blocks))
+
+
+def response(pred: Prediction) -> Section:
+    r, tower = pred.response, pred.response.tower
+    topp = tuple(
+        (L.RESPONSE_NAMES[key], L.pct(rt.estimate, 1), L.pct_range(rt.lo, rt.hi, 1), f"{rt.n}/{rt.N}")
+        for key, rt in (
+            ("cr_crh", r.cr_crh),
+            ("cr", r.cr),
+            ("crh", r.crh),
+            ("mrd_response", r.mrd_response),
+            ("hsct", r.hsct),
+        )
+    )
+    tower_rows = tuple(
+        (L.RESPONSE_NAMES[name], L.rate(arms["blinatumomab"], counts=False), L.rate(arms["chemotherapy"], counts=False))
+        for name, arms in tower.items()
+    )
+    arm_n = tower["cr"]["blinatumomab"].N, tower["cr"]["chemotherapy"].N
+    filled = round(100 * r.cr_crh.estimate)
+    return Section(
+        "response",
+        "Response likelihoods (cohort rates, not individualized)",
+        (
+            Table(
+                ("Outcome", "Rate", "95% interval", "Patients"),
+                topp,
+                title=f"Pooled phase 2 (Topp 2021 Table 2), {r.cr_crh.N} patients",
+            ),
+            Icons(filled, f"{filled} of 100 reach CR/CRh", f"{100 - filled} do not"),
+            Table(
+                ("Outcome", "Blinatumomab", "Chemotherapy"),
+                tower_rows,
+                title=f"TOWER phase 3 (Kantarjian 2017 Table 2), {arm_n[0]} vs {arm_n[1]} patients",
+            ),
+            Text(
+                "These are the trials' rates for their whole cohorts, the same for every patient: the papers "
+                "give no response model by baseline factor. Topp 2021: best response within 2 cycles; MRD "
+                "response (<10^-4 blasts) counted among all patients. TOWER: remission within 12 weeks; MRD "
+                "response among patients in CR/CRh/CRi; no intervals published for MRD response or HSCT.",
+                "note",
+            ),
+        ),
+    )
+
+
+def relapse_free_survival(pred: Prediction) -> Section:
+    rfs = pred.rfs
+    rows = tuple(
+        (_LANDMARK_NAMES[m], L.pct(rfs.landmark(m).estimate), L.pct_range(rfs.landmark(m).lo, rfs.landmark(m).hi))
+        for m in RFS_LANDMARKS
+    )
+    blocks: list[Block] = [
+        Text(f"Median relapse-free survival {L.median(rfs.median_months, '95% interval ')}", "key"),
+        Table(("Relapse-free at", "Estimate", "95% interval"), rows),
+        Text(
+            f"From the first CR/CRh, for patients who reach it within 2 cycles (Topp 2021 Fig. 1B, "
+            f"{load_evidence().topp['rfs.n'].value:.0f} patients).",
+            "note",
+        ),
+    ]
+    hr = _reference_hr(rfs, "Relapse-free-survival")
+    if hr is not None:
+        blocks.append(hr)
+    return Section("rfs", "Relapse-free survival, if CR/CRh is reached", tuple(blocks))
+
+
+def _scenario_basis(pred: Prediction) -> dict[str, str]:
+    ev = load_evidence()
+    t, w = ev.topp, ev.tower
+    cr_hr, mrd_hr = t["table3.os.univariate.cr_crh"], t["table3.os.multivariate.mrd_response"]
+    mrd_share = w["mrd_response_among_cr_crh_cri.blinatumomab"].value
+    hsct_n = t["table2.hsct_in_remission"].n
+    return {
+        "os_if_cr_crh": f"Topp 2021 Table 3 hazard ratio {cr_hr.value:.2f} for CR/CRh; the two arms of the split "
+        f"mix back to this patient's curve at the trial's CR/CRh rate",
+        "os_if_no_cr_crh": "the other arm of the same split",
+        "os_if_cr_crh_mrd": f"Topp 2021 Table 3 multivariate hazard ratio {mrd_hr.value:.2f} for MRD response, "
+        f"within CR/CRh ({L.pct(mrd_share)} MRD response, TOWER)",
+        "os_hsct_in_ccr": f"published curve of the {hsct_n} patients transplanted in continuous CR (Topp 2021); "
+        "the same for every patient",
+        "os_chemotherapy": "cross-trial, from TOWER's hazard ratio (see Overall survival)",
+    }
+
+
+def scenarios(pred: Prediction) -> Section:
+    def row(name: str, ep: Endpoint) -> tuple[str, ...]:
+        return (name, L.median(ep.median_months), L.pct(ep.landmark(12).estimate), L.pct(ep.landmark(36).estimate))
+
+    rows = (row("As entered", pred.os), *(row(L.SCENARIO_NAMES[k], ep) for k, ep in pred.scenarios.items()))
+    basis = _scenario_basis(pred)
+    notes = " ".join(f"{L.SCENARIO_NAMES[k]}: {basis[k]}." for k in pred.scenarios)
+    return Section(
+        "scenarios",
+        "What if... (overall survival from the start of blinatumomab)",
+        (
+            Table(("Scenario", "Median (95% interval)", "1 year", "3 years"), rows),
+            Text(notes, "note"),
+            Text(
+                "Response is not known at the start of treatment: the scenarios are landmark-style "
+                "approximations, not predictions for a patient who has already responded.",
+                "note",
+            ),
+        ),
+    )
+
+
+def potential_harms() -> Section:
+    items = harms()
+    n_b, n_c = items[0].blinatumomab.N, items[0].chemotherapy.N
+
+    def cell(r: Rate) -> str:
+        return f"{L.pct(r.estimate, 1)} ({r.n})"
+
+    rows = tuple((L.HARM_NAMES[h.key], cell(h.blinatumomab), cell(h.chemotherapy)) for h in items)
+    return Section(
+        "harms",
+        "Potential harms (TOWER Table 3)",
+        (
+            Table(
+                ("Adverse event", "Blinatumomab", "Chemotherapy"),
+                rows,
+                title=f"Safety population: {n_b} vs {n_c} patients who received at least one dose",
+            ),
+            Text(
+                "Patients with the event, % (number); cohort rates, not individualized. Grade ≥3 events of "
+                "interest reported in at least 3% of either group.",
+                "note",
+            ),
+        ),
+    )
+
+
+def warnings(pred: Prediction) -> Section | None:
+    if not pred.warnings:
+        return None
+    return Section("warnings", "Warnings", tuple(Text(w, "warning") for w in pred.warnings))
+
+
+def sources(pred: Prediction) -> Section:
+    cites = tuple(Text(f"{s['citation']} doi:{s['doi']}") for s in pred.sources)
+    return Section(
+        "sources",
+        "Basis and sources",
+        (
+            Text(
+                "Baseline curves are fitted to the published Kaplan-Meier landmarks (Topp 2021 Fig. 1); the "
+                "patient's factors enter through Topp 2021 Table 3 univariate hazard ratios, multiplied as if "
+                "independent, with unknown factors averaged over the trial's mix (Table 1). Intervals are 95% "
+                "Monte Carlo intervals. Every number: `blinacalc evidence`; method: docs/methodology.md.",
+                "note",
+            ),
+            *cites,
+        ),
+    )
+
+
+def build(pred: Prediction) -> Report:
+    """The whole report, in reading order."""
+    parts = (
+        header(pred),
+        overall_survival(pred),
+        response(pred),
+        relapse_free_survival(pred),
+        scenarios(pred),
+        potential_harms(),
+        warnings(pred),
+        sources(pred),
+    )
+    return Report(TITLE, tuple(p for p in parts if p is not None))

@@ -1,0 +1,30 @@
+"""A report as text in one of the file formats: plain text, markdown, HTML or SVG."""
+
+from __future__ import annotations
+
+from io import StringIO
+
+from blinacalc.report import content as C
+from blinacalc.report import markdown, richview
+
+FORMATS = ("rich", "markdown", "html", "svg")
+EXPORT_WIDTH = 80
+
+
+def render(report: C.Report, fmt: str, width: int = EXPORT_WIDTH) -> str:
+    """``rich`` gives plain text without escape codes (for files and pipes); ``html``/``svg`` keep colour."""
+    if fmt == "markdown":
+        return markdown.render(report)
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    from rich.console import Console
+
+    if fmt == "rich":
+        console = Console(file=StringIO(), width=width, color_system=None, force_terminal=False)
+        console.print(richview.report(report))
+        return console.file.getvalue()  # type: ignore[attr-defined]
+    console = Console(file=StringIO(), width=width, record=True, force_terminal=True, color_system="truecolor")
+    console.print(richview.report(report))
+    if fmt == "html":
+        return console.export_html(inline_styles=True)
+    return console.export_svg(title=report.title)

@@ -1,0 +1,135 @@
+"""Words and number formats shared by every view (rich, markdown, TUI)."""
+
+from __future__ import annotations
+
+from blinacalc.core.result import Interval, Rate
+
+DISCLAIMER = (
+    "Illustrative estimates from two published trials (Topp 2021, Kantarjian 2017); not for clinical decisions."
+)
+
+ECOG_GRADES = {
+    0: "fully active",
+    1: "restricted in strenuous activity, ambulatory",
+    2: "ambulatory and capable of self-care, up more than half of waking hours",
+}
+ECOG_REFUSED = "ECOG 3-4 is not offered: both trials required ECOG performance status 0-2."
+
+INPUT_NAMES = {
+    "ecog": "ECOG performance status",
+    "salvage_line": "Salvage line",
+    "prior_hsct": "Prior allogeneic HSCT",
+    "t411": "t(4;11)",
+}
+
+SCENARIO_NAMES = {
+    "os_if_cr_crh": "If CR/CRh is reached",
+    "os_if_no_cr_crh": "If CR/CRh is not reached",
+    "os_if_cr_crh_mrd": "If CR/CRh with MRD response",
+    "os_hsct_in_ccr": "HSCT in continuous CR",
+    "os_chemotherapy": "Standard chemotherapy instead",
+}
+RESPONSE_NAMES = {
+    "cr_crh": "CR/CRh",
+    "cr": "CR",
+    "crh": "CRh",
+    "cri": "CRi",
+    "cr_crh_cri": "CR/CRh/CRi",
+    "mrd_response": "MRD response",
+    "mrd_response_among_cr_crh_cri": "MRD response (of CR/CRh/CRi)",
+    "hsct": "Allogeneic HSCT",
+}
+
+HARM_NAMES = {
+    "any_grade3plus": "Any grade ≥3 event",
+    "serious": "Serious event (any grade)",
+    "fatal_serious": "Fatal serious event",
+    "discontinuation": "Stopped for an adverse event",
+    "grade3plus.neutropenia": "Neutropenia, grade ≥3",
+    "grade3plus.infection": "Infection, grade ≥3",
+    "grade3plus.elevated_liver_enzyme": "Elevated liver enzyme, grade ≥3",
+    "grade3plus.neurologic_event": "Neurologic event, grade ≥3",
+    "grade3plus.cytokine_release_syndrome": "Cytokine release syndrome, grade ≥3",
+    "grade3plus.infusion_reaction": "Infusion reaction, grade ≥3",
+    "grade3plus.lymphopenia": "Lymphopenia, grade ≥3",
+    "grade3plus.decreased_platelets": "Decreased platelets, grade ≥3",
+    "grade3plus.decreased_white_cells": "Decreased white cells, grade ≥3",
+}
+
+UNKNOWN = "unknown"
+
+
+def ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def input_value(name: str, value: int | bool | None) -> str:
+    """An input as entered: ``unknown`` where not given."""
+    if value is None:
+        return UNKNOWN
+    if name == "ecog":
+        return f"{value} ({ECOG_GRADES[int(value)]})"
+    if name == "salvage_line":
+        return f"{ordinal(int(value))} salvage"
+    return "yes" if value else "no"
+
+
+def pct(x: float | None, digits: int = 0) -> str:
+    """A proportion as a percentage; ``<1%`` rather than a misleading ``0%`` for small non-zero values."""
+    if x is None:
+        return "n/a"
+    if digits == 0 and 0 < x < 0.005:
+        return "<1%"
+    return f"{100 * x:.{digits}f}%"
+
+
+def pct_range(lo: float | None, hi: float | None, digits: int = 0) -> str:
+    if lo is None or hi is None:
+        return "not published"
+    return f"{pct(lo, digits)[:-1]}–{pct(hi, digits)}"
+
+
+def _num(x: float | None) -> str:
+    return "beyond 60" if x is None else f"{x:.1f}"
+
+
+def months(x: float | None) -> str:
+    return "not reached by 60 mo" if x is None else f"{x:.1f} mo"
+
+
+def median(iv: Interval, label: str = "") -> str:
+    """``7.5 mo (6.0–9.5)``; a median not reached within 60 months is said so, never guessed.
+
+    ``label`` goes inside the brackets, e.g. ``"95% interval "``.
+    """
+    if iv.estimate is None:
+        lower = "" if iv.lo is None else f" ({label or '95% interval '}from {iv.lo:.1f} mo)"
+        return f"not reached by 60 mo{lower}"
+    sep = " to " if iv.hi is None else "–"
+    return f"{iv.estimate:.1f} mo ({label}{_num(iv.lo)}{sep}{_num(iv.hi)})"
+
+
+def survival(estimate: float, lo: float, hi: float) -> str:
+    """``38% (31–45%)``"""
+    return f"{pct(estimate)} ({pct_range(lo, hi)})"
+
+
+def rate(r: Rate, counts: bool = True) -> str:
+    """``47.5% (41.4–53.6%) 123/259``; the interval is omitted where none exists.
+
+    One decimal where the paper gives counts or decimals; a published whole percentage (e.g.
+    TOWER's 76%) stays whole rather than gaining a false ``.0``.
+    """
+    digits = 1 if r.n is not None or r.lo is not None else 0
+    text = pct(r.estimate, digits)
+    if r.lo is not None and r.hi is not None:
+        text += f" ({pct_range(r.lo, r.hi, digits)})"
+    if counts and r.n is not None and r.N is not None:
+        text += f" {r.n}/{r.N}"
+    return text
+
+
+def hazard_ratio(iv: Interval) -> str:
+    assert iv.estimate is not None and iv.lo is not None and iv.hi is not None
+    return f"{iv.estimate:.2f} ({iv.lo:.2f}–{iv.hi:.2f})"

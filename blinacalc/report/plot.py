@@ -1,0 +1,117 @@
+"""A small text plot of survival curves (0–60 months) with a 95% band, for terminals and notes.
+
+Lines are drawn in braille dots (2 × 4 per character cell), the band as a light shade. Each
+cell carries a *role* (``patient``, ``comparator``, ``band``, ``axis`` or ``None``) that a view
+maps to a style; the shapes alone (solid line, dashed line, shade) stay readable without colour.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from blinacalc.core.result import HORIZON, MONTHS
+
+# Braille dot bit for sub-pixel (row 0-3, column 0-1) of a cell.
+_DOTS = ((0x01, 0x08), (0x02, 0x10), (0x04, 0x20), (0x40, 0x80))
+_BAND = "░"
+Y_TICKS = (1.0, 0.75, 0.5, 0.25, 0.0)
+X_TICKS = (0, 12, 24, 36, 48, 60)
+Y_AXIS_WIDTH = 6  # "100% ┤"
+
+
+@dataclass(frozen=True, slots=True)
+class Series:
+    """One curve on the 0–60-month grid; ``lo``/``hi`` draw a band, ``dashed`` a broken line."""
+
+    label: str
+    role: str
+    estimate: Sequence[float]
+    lo: Sequence[float] | None = None
+    hi: Sequence[float] | None = None
+    dashed: bool = False
+
+
+Cell = tuple[str, str | None]
+
+
+def _interp(values: Sequence[float], month: float) -> float:
+    step = float(MONTHS[1] - MONTHS[0])
+    i = min(int(month / step), len(values) - 2)
+    frac = month / step - i
+    return values[i] + (values[i + 1] - values[i]) * frac
+
+
+def _pixel_row(s: float, pixels: int) -> int:
+    return round((1.0 - min(max(s, 0.0), 1.0)) * (pixels - 1))
+
+
+def canvas(series: Sequence[Series], width: int, height: int) -> list[list[Cell]]:
+    """The plot area: ``height`` rows of ``width`` cells, later series drawn on top."""
+    px_w, px_h = 2 * width, 4 * height
+    grid: list[list[Cell]] = [[(" ", None)] * width for _ in range(height)]
+    for s in series:
+        if s.lo is None or s.hi is None:
+            continue
+        for col in range(width):
+            month = (col + 0.5) / width * HORIZON
+            lo, hi = _interp(s.lo, month), _interp(s.hi, month)
+            for row in range(height):
+                y = 1.0 - (row + 0.5) / height
+                if lo <= y <= hi:
+                    grid[row][col] = (_BAND, "band")
+    for s in series:
+        bits: dict[tuple[int, int], int] = {}
+        prev = None
+        for x in range(px_w):
+            y = _pixel_row(_interp(s.estimate, x / (px_w - 1) * HORIZON), px_h)
+            top, bottom = (y, y) if prev is None else (min(prev, y), max(prev, y))
+            prev = y
+            if s.dashed and (x // 4) % 2 == 1:
+                continue
+            for py in range(top, bottom + 1):
+                key = (py // 4, x // 2)
+                bits[key] = bits.get(key, 0) | _DOTS[py % 4][x % 2]
+        for (row, col), b in bits.items():
+            grid[row][col] = (chr(0x2800 + b), s.role)
+    return grid
+
+
+def lines(series: Sequence[Series], width: int, height: int = 13) -> list[list[Cell]]:
+    """The whole plot with axes: y in % (0–100), x in months (0–60); ``width`` includes the axis.
+
+    A height of 4k + 1 rows puts every y tick (0, 25, 50, 75, 100%) on its exact row.
+    """
+    plot_w = max(width - Y_AXIS_WIDTH - 1, 12)
+    grid = canvas(series, plot_w, height)
+    tick_rows = {round((1.0 - y) * (height - 1)): y for y in Y_TICKS}
+    out: list[list[Cell]] = []
+    for row, cells in enumerate(grid):
+        axis = f"{100 * tick_rows[row]:>4.0f}% ┤" if row in tick_rows else "      │"
+        out.append([(axis, "axis"), *cells])
+    tick_cols = {round(m / HORIZON * (plot_w - 1)): m for m in X_TICKS}
+    rule = "".join("┬" if c in tick_cols else "─" for c in range(plot_w))
+    out.append([("      └" + rule, "axis")])
+    labels = list("months".ljust(plot_w + 8))
+    for col, m in tick_cols.items():
+        text = str(m)
+        start = Y_AXIS_WIDTH + 1 + col - len(text) // 2
+        labels[start : start + len(text)] = text
+    out.append([("".join(labels).rstrip(), "axis")])
+    return out
+
+
+def legend(series: Sequence[Series]) -> list[list[Cell]]:
+    """One legend row per series (and its band)."""
+    rows: list[list[Cell]] = []
+    for s in series:
+        row: list[Cell] = [("      ", None), ("⠒⠒ ⠒⠒" if s.dashed else "⠒⠒⠒⠒⠒", s.role), (f" {s.label}", None)]
+        if s.lo is not None:
+            row += [("  ", None), (_BAND * 2, "band"), (" 95% interval", None)]
+        rows.append(row)
+    return rows
+
+
+def plain(rows: Sequence[Sequence[Cell]]) -> str:
+    """The plot as plain text (no styles), e.g. for markdown."""
+    return "\n".join("".join(text for text, _ in row).rstrip() for row in rows)

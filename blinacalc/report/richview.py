@@ -1,0 +1,102 @@
+"""The report as rich renderables: for the terminal, and for HTML and SVG export."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from rich import box
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
+from rich.rule import Rule
+from rich.table import Table
+from rich.text import Text
+
+from blinacalc.report import content as C
+from blinacalc.report import plot
+
+# Okabe-Ito colours (colour-blind safe); the shapes (solid, dashed, shade, ● ○) carry the meaning
+# without colour too.
+STYLES = {
+    "patient": "bold #56B4E9",
+    "band": "#56B4E9",
+    "comparator": "bold #D55E00",
+    "axis": "dim",
+    "key": "bold",
+    "note": "dim",
+    "warning": "bold #E69F00",
+    "plain": "",
+    "icon_filled": "#56B4E9",
+    "icon_empty": "dim",
+}
+MAX_PLOT_WIDTH = 80
+PLOT_HEIGHT = 13
+
+
+class CurvePlot:
+    """A survival plot (0–60 months) that fits the width it is given, up to 80 columns."""
+
+    def __init__(self, series: tuple[plot.Series, ...], height: int = PLOT_HEIGHT) -> None:
+        self.series = series
+        self.height = height
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        width = min(options.max_width, MAX_PLOT_WIDTH)
+        for row in (*plot.lines(self.series, width, self.height), *plot.legend(self.series)):
+            yield Text.assemble(*((text, STYLES.get(role or "", "")) for text, role in row), no_wrap=True)
+
+
+def icons(block: C.Icons) -> Text:
+    text = Text()
+    for i in range(100):
+        filled = i < block.filled
+        text.append("●" if filled else "○", STYLES["icon_filled" if filled else "icon_empty"])
+        text.append("\n" if i % 10 == 9 else " ")
+    text.append("● ", STYLES["icon_filled"]).append(block.filled_label).append("   ○ ", STYLES["icon_empty"])
+    text.append(block.empty_label)
+    return text
+
+
+def table(block: C.Table) -> Table:
+    out = Table(
+        title=block.title,
+        title_justify="left",
+        title_style="italic",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        show_edge=False,
+        header_style="bold",
+    )
+    for i, name in enumerate(block.columns):
+        out.add_column(name, justify="right" if i and block.numeric else "left", overflow="fold")
+    for row in block.rows:
+        out.add_row(*row)
+    return out
+
+
+def paragraph(block: C.Text) -> Text:
+    prefix = "⚠ " if block.kind == "warning" else ""
+    return Text(prefix + block.text, STYLES[block.kind])
+
+
+def block(b: C.Block) -> RenderableType:
+    if isinstance(b, C.Table):
+        return table(b)
+    if isinstance(b, C.Icons):
+        return icons(b)
+    if isinstance(b, C.Plot):
+        return CurvePlot(b.series)
+    return paragraph(b)
+
+
+def section(s: C.Section) -> Group:
+    return Group(Rule(f"[bold]{s.title}", align="left", style="dim"), *_spaced(s.blocks))
+
+
+def _spaced(blocks: tuple[C.Block, ...]) -> Iterator[RenderableType]:
+    for i, b in enumerate(blocks):
+        if i:
+            yield Text()
+        yield block(b)
+
+
+def report(r: C.Report) -> Group:
+    return Group(Text(r.title, "bold"), *(part for s in r.sections for part in (Text(), section(s))))
