@@ -176,9 +176,11 @@ def _print_rich(report: Report | None) -> None:
 
 
 def _summary(args: argparse.Namespace) -> int:
-    from blinacalc.core.model import predict
+    from blinacalc.core.model import predict, use_disk_cache
     from blinacalc.core.patient import InputError
+    from blinacalc.store import paths
 
+    use_disk_cache(paths().cache)
     try:
         patient = patient_from_args(args)
         pred = predict(patient, draws=_int_or_text(args.draws), seed=_int_or_text(args.seed))  # type: ignore[arg-type]

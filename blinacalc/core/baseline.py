@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -115,5 +115,5 @@ def load_calibration() -> Calibration:
     """The fit shipped with the package (written by ``blinacalc calibrate``)."""
     from blinacalc.core.evidence import load_evidence
 
-    text = resources.files("blinacalc.core").joinpath(CALIBRATION_FILE).read_text(encoding="utf-8")
+    text = (Path(__file__).parent / CALIBRATION_FILE).read_text(encoding="utf-8")
     return parse_calibration(json.loads(text), load_evidence().version)

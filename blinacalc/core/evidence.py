@@ -12,12 +12,14 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
 SCHEMA_VERSION = 1
 PAPERS = ("topp2021", "tower2017")
+# Package data is read from the installed files (importlib.resources would import zipfile: slower).
+EVIDENCE_DIR = Path(__file__).resolve().parent.parent / "evidence"
 KINDS = ("proportion", "months", "hazard_ratio", "count")
 _QUANTITY_KEYS = {"kind", "value", "ci", "n", "N", "range", "where", "erratum"}
 # Published percentages have one decimal, so n/N may differ from the printed value by rounding.
@@ -205,7 +207,7 @@ def parse_paper(file: str, data: dict[str, Any]) -> Paper:
 
 def _load_file(paper_id: str) -> Paper:
     name = f"{paper_id}.toml"
-    text = resources.files("blinacalc.evidence").joinpath(name).read_text(encoding="utf-8")
+    text = (EVIDENCE_DIR / name).read_text(encoding="utf-8")
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

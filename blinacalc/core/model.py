@@ -9,16 +9,20 @@ draws; estimates are read from row 0 and 95% intervals from the 2.5/97.5 percent
 
 from __future__ import annotations
 
+import hashlib
+import io
 import itertools
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
+from blinacalc._fs import write_atomic
 from blinacalc._version import __version__
 from blinacalc.core.baseline import FittedCurve, load_calibration
 from blinacalc.core.evidence import Evidence, Quantity, load_evidence
-from blinacalc.core.mixture import solve_baseline
+from blinacalc.core.mixture import solve_baseline, solve_split
 from blinacalc.core.patient import InputError, Patient
 from blinacalc.core.result import (
     HORIZON,
@@ -133,8 +137,7 @@ def _endpoint_draws(
     return _EndpointDraws(target, log_s0, log_hr, class_hr, draws <= _CACHE_CLASS_CURVES_UP_TO)
 
 
-@lru_cache(maxsize=4)
-def _draw_set(draws: int, seed: int) -> _DrawSet:
+def _build_draw_set(draws: int, seed: int) -> _DrawSet:
     ev, cal = load_evidence(), load_calibration()
     rng = np.random.default_rng(seed)
     p_class = class_prevalence(factor_prevalence(ev))
@@ -152,6 +155,106 @@ def _draw_set(draws: int, seed: int) -> _DrawSet:
         mrd_hr=_lognormal_draws(t["table3.os.multivariate.mrd_response"], rng, draws),
         tower_hr=_lognormal_draws(ev.tower["os.hazard_ratio"], rng, draws),
     )
+
+
+# --- The draws, kept on disk between runs ---------------------------------------------------
+# Building the draws (re-calibrating every draw for OS and RFS) is most of a fresh process's
+# time. They depend only on (draws, seed), the evidence, the fit, this code and numpy, all of
+# which go into the file name, so a stale file can never be read. Callers outside the core
+# (CLI, TUI) choose the folder; the core never looks for one itself.
+_CACHE_FORMAT = 1
+_CACHE_MAX_DRAWS = 5000  # about 24 MB on disk at the limit; larger runs are not kept
+_CACHE_KEEP = 4  # files kept; older ones are removed
+_FINGERPRINTED = (
+    "evidence/topp2021.toml",
+    "evidence/tower2017.toml",
+    "core/calibration.json",
+    "core/baseline.py",
+    "core/evidence.py",
+    "core/mixture.py",
+    "core/model.py",
+    "core/stats.py",
+)
+_disk_cache: Path | None = None
+
+
+def use_disk_cache(directory: Path | None) -> None:
+    """Keep the patient-independent draws in ``directory`` between runs; ``None`` keeps them in memory only."""
+    global _disk_cache
+    _disk_cache = directory
+
+
+def _cache_file(directory: Path, draws: int, seed: int) -> Path:
+    h = hashlib.sha256(f"{_CACHE_FORMAT}|{__version__}|{np.__version__}|{draws}|{seed}".encode())
+    package = Path(__file__).resolve().parent.parent
+    for rel in _FINGERPRINTED:
+        h.update((package / rel).read_bytes())
+    return directory / f"draws-{h.hexdigest()[:32]}.npz"
+
+
+def _to_arrays(ds: _DrawSet) -> dict[str, np.ndarray]:
+    out = {f.name: getattr(ds, f.name) for f in fields(ds) if f.name != "endpoints"}
+    for name, ep in ds.endpoints.items():
+        out.update({f"{name}.{k}": getattr(ep, k) for k in ("target", "log_s0", "log_hr", "class_hr")})
+    return out
+
+
+def _from_arrays(arrays: dict[str, np.ndarray], draws: int) -> _DrawSet:
+    rows, cols = draws + 1, len(MONTHS)
+    shapes = {"target": (rows, cols), "log_s0": (rows, cols), "log_hr": (rows, len(FACTORS)), "class_hr": (rows, 16)}
+    endpoints = {}
+    for name in ("os", "rfs"):
+        parts = {k: arrays[f"{name}.{k}"] for k in shapes}
+        if any(parts[k].shape != shape for k, shape in shapes.items()):
+            raise ValueError("shape")
+        endpoints[name] = _EndpointDraws(**parts, cache=draws <= _CACHE_CLASS_CURVES_UP_TO)
+    ds = _DrawSet(
+        endpoints=endpoints,
+        hsct_ccr=arrays["hsct_ccr"],
+        cr_hr=arrays["cr_hr"],
+        cr_rate=arrays["cr_rate"],
+        mrd_hr=arrays["mrd_hr"],
+        tower_hr=arrays["tower_hr"],
+    )
+    if ds.hsct_ccr.shape != (rows, cols) or any(getattr(ds, k).shape != (rows,) for k in ("cr_hr", "cr_rate")):
+        raise ValueError("shape")
+    if any(np.isnan(a).any() for a in arrays.values()):
+        raise ValueError("nan")
+    return ds
+
+
+def _load(path: Path, draws: int) -> _DrawSet | None:
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            return _from_arrays({k: npz[k] for k in npz.files}, draws)
+    except (OSError, ValueError, KeyError, EOFError):
+        return None  # missing, unreadable or damaged: rebuild (a cache is never the only copy)
+
+
+def _save(path: Path, ds: _DrawSet) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        buf = io.BytesIO()
+        np.savez(buf, **_to_arrays(ds))
+        write_atomic(path, buf.getvalue(), mode=0o600)
+        old = sorted(path.parent.glob("draws-*.npz"), key=lambda p: p.stat().st_mtime, reverse=True)
+        for stale in old[_CACHE_KEEP:]:
+            stale.unlink(missing_ok=True)
+    except OSError:
+        pass  # a read-only or full disk costs speed next time, nothing else
+
+
+@lru_cache(maxsize=4)
+def _draw_set(draws: int, seed: int) -> _DrawSet:
+    directory = _disk_cache
+    if directory is None or draws > _CACHE_MAX_DRAWS:
+        return _build_draw_set(draws, seed)
+    path = _cache_file(directory, draws, seed)
+    ds = _load(path, draws)
+    if ds is None:
+        ds = _build_draw_set(draws, seed)
+        _save(path, ds)
+    return ds
 
 
 def _class_weights(patient: Patient, factor_p: np.ndarray) -> np.ndarray:
@@ -218,9 +321,7 @@ def _split(curves: np.ndarray, hr: np.ndarray, share: np.ndarray | float) -> tup
 
     Solves ``share * S^hr + (1 - share) * S = curves`` for ``S`` (the curve without the state).
     """
-    share = np.broadcast_to(share, hr.shape)
-    without = solve_baseline(curves, np.column_stack([hr, np.ones_like(hr)]), np.column_stack([share, 1 - share]))
-    return without ** hr[:, None], without
+    return solve_split(curves, hr, share)
 
 
 def _check_run(draws: object, seed: object) -> None:

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from blinacalc.core import model as M
-from blinacalc.core.mixture import solve_baseline
+from blinacalc.core.mixture import solve_baseline, solve_split
 from blinacalc.core.result import MONTHS
 from blinacalc.core.stats import quantiles
 
@@ -31,6 +31,22 @@ def test_solver_reproduces_target(hr, raw_p, surv):
     np.testing.assert_allclose(mix, target, rtol=1e-8, atol=1e-12)
     assert np.all((s0 > 0) & (s0 <= 1))
     assert np.all(np.diff(s0) <= 1e-12)  # monotone target -> monotone baseline
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    h=arrays(float, 3, elements=st.floats(0.05, 20.0)),
+    q=arrays(float, 3, elements=st.floats(0.0, 1.0)),
+    surv=arrays(float, (3, 12), elements=st.floats(1e-6, 1.0)),
+)
+def test_two_class_split_equals_the_general_solver(h, q, surv):
+    """The fast scenario split solves the same equation as solve_baseline with classes (h, 1)."""
+    target = np.sort(surv, axis=1)[:, ::-1]
+    with_state, without = solve_split(target, h, q)
+    general = solve_baseline(target, np.column_stack([h, np.ones(3)]), np.column_stack([q, 1 - q]))
+    np.testing.assert_allclose(without, general, rtol=1e-9, atol=1e-14)
+    np.testing.assert_allclose(with_state, without ** h[:, None], rtol=1e-9, atol=1e-14)
+    np.testing.assert_allclose(q[:, None] * with_state + (1 - q[:, None]) * without, target, rtol=1e-8, atol=1e-12)
 
 
 @settings(max_examples=50, deadline=None)

@@ -1,0 +1,17 @@
+"""Keep the developer's machine out of the tests: every file blinacalc touches lives in a temp dir."""
+
+from __future__ import annotations
+
+import pytest
+
+from blinacalc.core import model
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path_factory, monkeypatch):
+    home = tmp_path_factory.mktemp("blinacalc-home")
+    monkeypatch.setenv("BLINACALC_HOME", str(home))
+    for var in ("NO_COLOR", "FORCE_COLOR", "COLUMNS", "LINES"):
+        monkeypatch.delenv(var, raising=False)
+    yield home
+    model.use_disk_cache(None)
