@@ -10,7 +10,6 @@ draws; estimates are read from row 0 and 95% intervals from the 2.5/97.5 percent
 from __future__ import annotations
 
 import hashlib
-import io
 import itertools
 from dataclasses import dataclass, field, fields
 from functools import lru_cache
@@ -189,7 +188,7 @@ def _cache_file(directory: Path, draws: int, seed: int) -> Path:
     package = Path(__file__).resolve().parent.parent
     for rel in _FINGERPRINTED:
         h.update((package / rel).read_bytes())
-    return directory / f"draws-{h.hexdigest()[:32]}.npz"
+    return directory / f"draws-{h.hexdigest()[:32]}.bin"
 
 
 def _to_arrays(ds: _DrawSet) -> dict[str, np.ndarray]:
@@ -223,21 +222,41 @@ def _from_arrays(arrays: dict[str, np.ndarray], draws: int) -> _DrawSet:
     return ds
 
 
+_MAGIC = b"blinacalc-draws\n"
+
+
 def _load(path: Path, draws: int) -> _DrawSet | None:
+    """Read a draws file: magic line, JSON header line (name -> shape), then float64 data."""
+    import json
+
     try:
-        with np.load(path, allow_pickle=False) as npz:
-            return _from_arrays({k: npz[k] for k in npz.files}, draws)
-    except (OSError, ValueError, KeyError, EOFError):
+        with open(path, "rb") as fh:
+            if fh.readline() != _MAGIC:
+                return None
+            header = json.loads(fh.readline())
+            data = np.fromfile(fh, dtype="<f8")
+        arrays, offset = {}, 0
+        for name, shape in header.items():
+            size = int(np.prod(shape))
+            arrays[name] = data[offset : offset + size].reshape(shape)
+            offset += size
+        if offset != data.size:
+            return None
+        return _from_arrays(arrays, draws)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None  # missing, unreadable or damaged: rebuild (a cache is never the only copy)
 
 
 def _save(path: Path, ds: _DrawSet) -> None:
+    import json
+
+    arrays = _to_arrays(ds)
+    header = json.dumps({k: list(a.shape) for k, a in arrays.items()}).encode() + b"\n"
+    body = b"".join(np.ascontiguousarray(a, dtype="<f8").tobytes() for a in arrays.values())
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        buf = io.BytesIO()
-        np.savez(buf, **_to_arrays(ds))
-        write_atomic(path, buf.getvalue(), mode=0o600)
-        old = sorted(path.parent.glob("draws-*.npz"), key=lambda p: p.stat().st_mtime, reverse=True)
+        write_atomic(path, _MAGIC + header + body, mode=0o600)
+        old = sorted(path.parent.glob("draws-*.bin"), key=lambda p: p.stat().st_mtime, reverse=True)
         for stale in old[_CACHE_KEEP:]:
             stale.unlink(missing_ok=True)
     except OSError:

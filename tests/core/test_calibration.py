@@ -93,5 +93,3 @@ def test_compare_reports_a_stale_file():
     problems = cal.compare(tampered, shipped)
     assert any("curves.os.estimate" in p for p in problems)
     assert any("evidence_version" in p for p in problems)
-
-

@@ -1,0 +1,127 @@
+"""The report shows the prediction's numbers and the papers' numbers, and nothing else."""
+
+from __future__ import annotations
+
+import pytest
+
+from blinacalc import Patient, predict
+from blinacalc.report import content as C
+from blinacalc.report import labels as L
+
+
+@pytest.fixture(scope="module")
+def pred():
+    return predict(Patient(ecog=1, salvage_line=2, prior_hsct=False), draws=2000, seed=0)
+
+
+@pytest.fixture(scope="module")
+def report(pred):
+    return C.build(pred)
+
+
+def _section(report, key):
+    (s,) = [s for s in report.sections if s.key == key]
+    return s
+
+
+def _tables(section):
+    return [b for b in section.blocks if isinstance(b, C.Table)]
+
+
+def _texts(section):
+    return [b.text for b in section.blocks if isinstance(b, C.Text)]
+
+
+def test_sections_in_reading_order(report):
+    assert [s.key for s in report.sections] == ["header", "os", "response", "rfs", "scenarios", "harms", "sources"]
+
+
+def test_header_says_illustrative_and_shows_unknown(report, pred):
+    header = _section(report, "header")
+    assert "not for clinical decisions" in _texts(header)[0]
+    (inputs,) = _tables(header)
+    assert dict(inputs.rows)["t(4;11)"] == "unknown"
+    assert dict(inputs.rows)["Salvage line"] == "2nd salvage"
+    assert pred.evidence_version in _texts(header)[1]
+
+
+def test_os_table_is_the_predictions_landmarks(report, pred):
+    (table,) = _tables(_section(report, "os"))
+    chemo = pred.scenarios["os_chemotherapy"]
+    for row, month in zip(table.rows, C.REPORT_LANDMARKS, strict=True):
+        lm = pred.os.landmark(month)
+        assert row[1:] == (L.pct(lm.estimate), L.pct_range(lm.lo, lm.hi), L.pct(chemo.landmark(month).estimate))
+    assert L.median(pred.os.median_months, "95% interval ") in _texts(_section(report, "os"))[0]
+
+
+def test_plain_words_all_unknown():
+    """All factors unknown: the pooled cohort. 1-year OS near Topp 2021's curve (Fig. 1A)."""
+    p = predict(Patient(), draws=2000, seed=0)
+    lm, chemo = p.os.landmark(12), p.scenarios["os_chemotherapy"].landmark(12)
+    assert C.plain_words(p) == (
+        f"Of 100 patients like this, about {round(100 * lm.estimate)} are expected to be alive at 1 year "
+        f"(range {round(100 * lm.lo)}–{round(100 * lm.hi)}); with standard chemotherapy about "
+        f"{round(100 * chemo.estimate)}."
+    )
+    assert 33 <= round(100 * lm.estimate) <= 43
+    assert round(100 * chemo.estimate) < round(100 * lm.estimate)
+
+
+def test_response_tables_hold_the_published_numbers(report):
+    """Topp 2021 Table 2 (n = 259) and TOWER (Kantarjian 2017) Table 2 and Results."""
+    topp, tower = _tables(_section(report, "response"))
+    rows = {r[0]: r[1:] for r in topp.rows}
+    assert rows["CR/CRh"][0] == "47.5%" and rows["CR/CRh"][2] == "123/259"
+    assert rows["CR"][2] == "87/259" and rows["CRh"][2] == "36/259"
+    assert rows["MRD response"][2] == "107/259" and rows["Allogeneic HSCT"][2] == "80/259"
+    trows = {r[0]: r[1:] for r in tower.rows}
+    assert trows["CR"] == ("33.6% (28.0–39.5%)", "15.7% (10.0–23.0%)")
+    assert trows["CR/CRh/CRi"] == ("43.9% (37.9–50.0%)", "24.6% (17.6–32.8%)")
+    assert trows["MRD response (of CR/CRh/CRi)"] == ("76%", "48%")
+    assert trows["Allogeneic HSCT"] == ("24%", "24%")
+    (icons,) = [b for b in _section(report, "response").blocks if isinstance(b, C.Icons)]
+    assert icons.filled == 47  # 123/259 = 47.5% -> 47 of 100
+    assert any("not individualized" in t or "same for every patient" in t for t in _texts(_section(report, "response")))
+
+
+def test_harms_are_tower_table_3(report):
+    """TOWER (Kantarjian 2017) Table 3: blinatumomab N = 267, chemotherapy N = 109."""
+    (table,) = _tables(_section(report, "harms"))
+    rows = {r[0]: r[1:] for r in table.rows}
+    assert rows["Any grade ≥3 event"] == ("86.5% (231)", "91.7% (100)")
+    assert rows["Neutropenia, grade ≥3"] == ("37.8% (101)", "57.8% (63)")
+    assert rows["Cytokine release syndrome, grade ≥3"] == ("4.9% (13)", "0.0% (0)")
+    assert rows["Fatal serious event"] == ("19.1% (51)", "17.4% (19)")
+    assert "267 vs 109" in (table.title or "")
+
+
+def test_scenarios_table(report, pred):
+    (table,) = _tables(_section(report, "scenarios"))
+    assert [r[0] for r in table.rows] == ["As entered", *(L.SCENARIO_NAMES[k] for k in pred.scenarios)]
+    hsct = dict((r[0], r[1:]) for r in table.rows)["HSCT in continuous CR"]
+    assert hsct[0].startswith("18.1 mo")  # Topp 2021 Results: median OS 18.1 months
+    assert hsct[2] == "37%"  # Topp 2021 Results: 3-year OS 37.2%
+    notes = " ".join(_texts(_section(report, "scenarios")))
+    assert "0.29" in notes and "0.54" in notes and "76%" in notes  # Topp Table 3; TOWER Results
+
+
+def test_warnings_section_only_when_there_are_warnings():
+    keys = [s.key for s in C.build(predict(Patient(t411=True), draws=200)).sections]
+    assert "warnings" in keys
+    text = " ".join(
+        b.text
+        for s in C.build(predict(Patient(t411=True), draws=200)).sections
+        for b in s.blocks
+        if isinstance(b, C.Text)
+    )
+    assert "16 of 259" in text  # Topp 2021 Table 1: t(4;11) in 16 patients
+
+
+def test_sources_cite_both_dois(report):
+    text = " ".join(_texts(_section(report, "sources")))
+    assert "10.1002/cncr.33298" in text and "10.1056/NEJMoa1609783" in text
+
+
+def test_rfs_shows_only_published_horizon(report):
+    (table,) = _tables(_section(report, "rfs"))
+    assert [r[0] for r in table.rows][-1] == "4 years"  # Topp 2021 reports RFS to 4 years
