@@ -22,12 +22,13 @@ DASH = "—"
 
 @dataclass(frozen=True, slots=True)
 class Table:
-    """Columns after the first are right-aligned when ``numeric``."""
+    """Columns after the first are right-aligned when ``numeric``; ``ratios`` share out a narrow width."""
 
     columns: tuple[str, ...]
     rows: tuple[tuple[str, ...], ...]
     title: str | None = None
     numeric: bool = True
+    ratios: tuple[int, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,7 @@ def _num(kind: str, x: float) -> str:
         return f"{x:.0f}"
     if kind == "months":
         return f"{x:g} mo"
-    return f"{x:g}"
+    return f"{x:.2f}"  # hazard ratios, printed as in the papers
 
 
 def value_text(q: Quantity) -> str:
@@ -29,7 +29,9 @@ def interval_text(q: Quantity) -> str:
     if pair is None:
         return ""
     label = "" if q.ci else "range "
-    return f"{label}{_num(q.kind, pair[0])}–{_num(q.kind, pair[1])}"
+    unit = {"proportion": "%", "months": " mo"}.get(q.kind, "")
+    lo, hi = (_num(q.kind, x).removesuffix(unit) for x in pair)
+    return f"{label}{lo}–{hi}{unit}"
 
 
 def sections(ev: Evidence) -> tuple[C.Section, ...]:
@@ -54,7 +56,12 @@ def sections(ev: Evidence) -> tuple[C.Section, ...]:
                 (
                     C.Text(f"{src.citation} doi:{src.doi}"),
                     C.Text(src.population, "note"),
-                    C.Table(("Key", "Value", "95% CI", "n/N", "Where in the paper"), rows, numeric=False),
+                    C.Table(
+                        ("Key", "Value", "95% CI", "n/N", "Where in the paper"),
+                        rows,
+                        numeric=False,
+                        ratios=(5, 2, 3, 2, 5),
+                    ),
                     *errata,
                 ),
             )
@@ -68,8 +75,10 @@ def report(ev: Evidence) -> C.Report:
         "Evidence",
         (
             C.Text(
-                f"Evidence version {ev.version}. Every published number blinacalc uses, with its 95% confidence "
-                "interval and counts where the paper gives them and where it stands in the paper.",
+                f"Evidence version {ev.version}. Every published number blinacalc holds: all that the model and "
+                "the report use, and the rest of the tables they come from. Each with its 95% confidence "
+                "interval and counts where the paper gives them, and where it stands in the paper. "
+                "† marks a number the paper prints inconsistently (see the note below its table).",
             ),
         ),
     )

@@ -66,7 +66,8 @@ def table(block: C.Table) -> Table:
         header_style="bold",
     )
     for i, name in enumerate(block.columns):
-        out.add_column(name, justify="right" if i and block.numeric else "left", overflow="fold")
+        ratio = block.ratios[i] if block.ratios else None
+        out.add_column(name, justify="right" if i and block.numeric else "left", overflow="fold", ratio=ratio)
     for row in block.rows:
         out.add_row(*row)
     return out

@@ -1,0 +1,231 @@
+"""`blinacalc summary` and `blinacalc evidence`: output contract, golden files, exit codes.
+
+Golden files are rendered at width 80 with seed 0. To update them after an intended change:
+``BLINACALC_UPDATE_GOLDEN=1 python -m pytest tests/cli/test_summary.py`` — then read every diff.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from blinacalc import Patient, predict
+from blinacalc.cli import main
+
+GOLDEN = Path(__file__).parent / "golden"
+PATIENT_FLAGS = ["--ecog", "1", "--salvage-line", "2", "--prior-hsct", "no", "--t411", "yes"]
+PATIENT = Patient(ecog=1, salvage_line=2, prior_hsct=False, t411=True)
+EXTENSIONS = {"rich": "txt", "markdown": "md", "html": "html", "svg": "svg", "json": "json"}
+
+
+def _run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "blinacalc", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+    )
+
+
+@pytest.mark.parametrize("fmt", list(EXTENSIONS))
+def test_golden_files(fmt, tmp_path, capsys):
+    out = tmp_path / f"summary.{EXTENSIONS[fmt]}"
+    assert main(["summary", *PATIENT_FLAGS, "--format", fmt, "-o", str(out)]) == 0
+    assert capsys.readouterr().out == ""  # -o: nothing on stdout
+    golden = GOLDEN / out.name
+    if os.environ.get("BLINACALC_UPDATE_GOLDEN"):
+        golden.write_text(out.read_text(encoding="utf-8"), encoding="utf-8")
+    assert out.read_text(encoding="utf-8") == golden.read_text(encoding="utf-8")
+
+
+def test_json_is_exactly_the_api(capsys):
+    assert main(["summary", *PATIENT_FLAGS, "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out) == predict(PATIENT, draws=2000, seed=0).to_dict()
+
+
+def test_json_does_not_wrap_at_any_width():
+    narrow = _run("summary", "--format", "json", env={"COLUMNS": "20"})
+    assert narrow.returncode == 0
+    data = json.loads(narrow.stdout)
+    assert data["schema"] == "blinacalc.prediction/1"
+    assert json.loads(_run("summary", "--format", "json", env={"COLUMNS": "300"}).stdout) == data
+
+
+def test_omitted_factors_are_unknown(capsys):
+    assert main(["summary", "--format", "json", "--draws", "200"]) == 0
+    assert json.loads(capsys.readouterr().out)["inputs"] == {
+        "ecog": None,
+        "salvage_line": None,
+        "prior_hsct": None,
+        "t411": None,
+    }
+
+
+def test_piped_output_has_no_escape_codes_and_honours_no_color():
+    plain = _run("summary", *PATIENT_FLAGS, "--draws", "200")
+    assert plain.returncode == 0 and "\x1b[" not in plain.stdout
+    assert "Overall survival" in plain.stdout and "not for clinical decisions" in plain.stdout
+    forced = _run("summary", "--draws", "200", env={"FORCE_COLOR": "1"})
+    assert "\x1b[" in forced.stdout  # colour when asked for ...
+    no_color = _run("summary", "--draws", "200", env={"FORCE_COLOR": "1", "NO_COLOR": "1"})
+    assert "\x1b[38" not in no_color.stdout  # ... but no colour under NO_COLOR (bold may remain)
+
+
+def test_rich_report_fits_80_columns():
+    text = (GOLDEN / "summary.txt").read_text(encoding="utf-8")
+    assert max(len(line) for line in text.splitlines()) <= 80
+
+
+def test_markdown_has_no_ansi_and_is_pasteable():
+    text = (GOLDEN / "summary.md").read_text(encoding="utf-8")
+    assert "\x1b" not in text
+    assert text.startswith("# blinacalc")
+    assert "| Outcome | Rate | 95% interval | Patients |" in text
+
+
+def test_html_and_svg_are_whole_documents():
+    assert (GOLDEN / "summary.html").read_text(encoding="utf-8").lstrip().startswith("<!DOCTYPE html>")
+    svg = (GOLDEN / "summary.svg").read_text(encoding="utf-8")
+    assert svg.startswith("<svg") and svg.rstrip().endswith("</svg>")
+
+
+BAD_INPUTS = [
+    (["--ecog", "3"], "--ecog", "ECOG performance status <= 2"),
+    (["--ecog", "4"], "--ecog", "allowed: 0, 1, 2 or unknown"),
+    (["--ecog", "5"], "--ecog", "0, 1, 2"),
+    (["--ecog", "one"], "--ecog", "expected 0, 1, 2 or unknown"),
+    (["--ecog", "1.5"], "--ecog", "expected 0, 1, 2 or unknown"),
+    (["--salvage-line", "0"], "--salvage-line", "salvage line >= 1"),
+    (["--salvage-line", "-2"], "--salvage-line", "salvage line >= 1"),
+    (["--salvage-line", "second"], "--salvage-line", "an integer >= 1"),
+    (["--prior-hsct", "maybe"], "--prior-hsct", "yes, no or unknown"),
+    (["--t411", "2"], "--t411", "yes, no or unknown"),
+    (["--draws", "99"], "--draws", "100 to 100,000"),
+    (["--draws", "100001"], "--draws", "100 to 100,000"),
+    (["--draws", "many"], "--draws", "100 to 100,000"),
+    (["--seed", "-1"], "--seed", "non-negative integer"),
+    (["--seed", "x"], "--seed", "non-negative integer"),
+    (["--format", "pdf"], "--format", "rich"),
+    (["--ecog"], "--ecog", "expected one argument"),
+    (["--colour"], "unrecognized arguments", "--colour"),
+]
+
+
+@pytest.mark.parametrize(("args", "flag", "allowed"), BAD_INPUTS)
+def test_bad_input_is_one_line_exit_2(args, flag, allowed):
+    out = _run("summary", *args)
+    assert out.returncode == 2, out.stderr
+    assert out.stdout == ""
+    lines = out.stderr.strip().splitlines()
+    assert "Traceback" not in out.stderr
+    assert flag in lines[-1] and allowed in lines[-1]
+    assert len([line for line in lines if "error" in line]) == 1
+
+
+def test_output_into_missing_directory_is_an_io_error(tmp_path):
+    out = _run("summary", "--draws", "200", "-o", str(tmp_path / "missing" / "r.md"), "--format", "markdown")
+    assert out.returncode == 1
+    assert "cannot write" in out.stderr and "Traceback" not in out.stderr
+    assert not (tmp_path / "missing").exists()
+
+
+def test_output_never_clobbers_without_force(tmp_path, capsys):
+    path = tmp_path / "report.md"
+    path.write_text("the user's own notes")
+    assert main(["summary", "--draws", "200", "--format", "markdown", "-o", str(path)]) == 2
+    assert "--force" in capsys.readouterr().err
+    assert path.read_text() == "the user's own notes"
+    assert main(["summary", "--draws", "200", "--format", "markdown", "-o", str(path), "--force"]) == 0
+    assert path.read_text().startswith("# blinacalc")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.md"]  # no temp files left
+
+
+def test_failed_write_leaves_no_partial_file(tmp_path, monkeypatch, capsys):
+    from blinacalc import _fs
+
+    def full_disk(_fd):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(_fs.os, "fsync", full_disk)
+    path = tmp_path / "report.svg"
+    assert main(["summary", "--draws", "200", "--format", "svg", "-o", str(path)]) == 1
+    assert "No space left on device" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_summary_path_loads_no_heavy_modules():
+    code = (
+        "import sys, io, contextlib\n"
+        "from blinacalc.cli import main\n"
+        "for fmt in ('json', 'rich', 'markdown', 'svg'):\n"
+        "    with contextlib.redirect_stdout(io.StringIO()):\n"
+        "        assert main(['summary', '--draws', '200', '--format', fmt]) == 0\n"
+        "heavy = {'lifelines', 'pandas', 'scipy', 'textual', 'matplotlib'} & {m.split('.')[0] for m in sys.modules}\n"
+        "print(sorted(heavy))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_json_path_does_not_load_rich():
+    code = (
+        "import sys, io, contextlib\n"
+        "from blinacalc.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    main(['summary', '--draws', '200', '--format', 'json'])\n"
+        "print('rich' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_broken_pipe_is_quiet():
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "blinacalc", "evidence"], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.readline()
+    proc.stdout.close()
+    proc.wait(timeout=60)
+    assert b"Traceback" not in proc.stderr.read()
+
+
+# --- blinacalc evidence ---------------------------------------------------------------------
+
+
+def test_evidence_json_lists_every_number(capsys):
+    from blinacalc.core.evidence import load_evidence
+
+    assert main(["evidence", "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    ev = load_evidence()
+    assert data["schema"] == "blinacalc.evidence/1"
+    assert data["evidence_version"] == ev.version
+    by_paper = {p["id"]: {q["key"]: q for q in p["quantities"]} for p in data["papers"]}
+    assert set(by_paper) == {"topp2021", "tower2017"}
+    for pid, paper in ev.papers.items():
+        assert set(by_paper[pid]) == set(paper.quantities)
+    hr = by_paper["topp2021"]["table3.os.univariate.cr_crh"]
+    assert (hr["value"], hr["ci"]) == (0.29, [0.21, 0.40])  # Topp 2021 Table 3, OS, CR/CRh: 0.29 (0.21-0.40)
+    assert "Table 3" in hr["where"]
+    assert by_paper["tower2017"]["os.hazard_ratio"]["ci"] == [0.55, 0.93]  # TOWER: HR 0.71 (0.55-0.93)
+
+
+def test_evidence_table_shows_place_in_paper_and_errata():
+    out = _run("evidence", env={"COLUMNS": "200"})
+    assert out.returncode == 0
+    assert "table3.os.univariate.cr_crh" in out.stdout and "Table 3" in out.stdout
+    assert "10.1002/cncr.33298" in out.stdout and "10.1056/NEJMoa1609783" in out.stdout
+    assert "† table1.prior_relapses_1" in out.stdout  # Topp Table 1 prints 56.2% for 146/259
+    assert "topp2021.v1+tower2017.v1" in out.stdout
+
+
+def test_evidence_to_file(tmp_path):
+    path = tmp_path / "evidence.md"
+    out = _run("evidence", "--format", "markdown", "-o", str(path))
+    assert out.returncode == 0 and path.read_text().startswith("# blinacalc")
