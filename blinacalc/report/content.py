@@ -89,6 +89,75 @@ def header(pred: Prediction) -> Section:
     )
 
 
+def os_series(
+    pred: Prediction, *, chemo: bool = True, scenarios: bool = False, pinned: Prediction | None = None
+) -> tuple[Series, ...]:
+    """The curves of the overall-survival plot, drawn in this order (later on top)."""
+    out = []
+    if pinned is not None:
+        out.append(Series("pinned patient", "pinned", pinned.os.curve.estimate))
+    if scenarios:
+        for key, role in (("os_if_no_cr_crh", "scenario_b"), ("os_if_cr_crh", "scenario_a")):
+            out.append(Series(L.SCENARIO_NAMES[key].lower(), role, pred.scenarios[key].curve.estimate))
+    if chemo:
+        out.append(
+            Series(
+                "standard chemotherapy*", "comparator", pred.scenarios["os_chemotherapy"].curve.estimate, dashed=True
+            )
+        )
+    c = pred.os.curve
+    out.append(Series("this patient, blinatumomab", "patient", c.estimate, c.lo, c.hi))
+    return tuple(out)
+
+
+def comparison(pred: Prediction, pinned: Prediction) -> Section:
+    """This patient against a pinned one: medians and landmarks side by side, with differences."""
+
+    def diff_pp(a: float, b: float) -> str:
+        d = round(100 * a) - round(100 * b)
+        return f"{d:+d} pp" if d else "0"
+
+    def diff_mo(a: float | None, b: float | None) -> str:
+        if a is None or b is None:
+            return DASH
+        return f"{a - b:+.1f} mo"
+
+    rows = [
+        (
+            "Median",
+            L.median(pred.os.median_months),
+            L.median(pinned.os.median_months),
+            diff_mo(pred.os.median_months.estimate, pinned.os.median_months.estimate),
+        )
+    ]
+    for m in REPORT_LANDMARKS:
+        now, then = pred.os.landmark(m), pinned.os.landmark(m)
+        rows.append(
+            (
+                _LANDMARK_NAMES[m],
+                L.survival(now.estimate, now.lo, now.hi),
+                L.survival(then.estimate, then.lo, then.hi),
+                diff_pp(now.estimate, then.estimate),
+            )
+        )
+    pinned_inputs = ", ".join(
+        f"{L.INPUT_NAMES[k]} {L.input_value(k, v).split(' (')[0]}" for k, v in pinned.inputs.items()
+    )
+    return Section(
+        "compare",
+        "Compared with the pinned patient (overall survival)",
+        (
+            Table(("", "Now", "Pinned", "Difference"), tuple(rows)),
+            Text(f"Pinned: {pinned_inputs}.", "note"),
+            Text(
+                "Differences are between point estimates (percentage points, pp); the intervals of the two "
+                "patients share the same uncertain inputs, so they are not independent.",
+                "note",
+            ),
+        ),
+    )
+
+
 def _reference_hr(ep: Endpoint, name: str) -> Text | None:
     if ep.hazard_ratio is None:
         return None
@@ -127,12 +196,7 @@ def overall_survival(pred: Prediction) -> Section:
         Text(f"Median overall survival {L.median(os_.median_months, '95% interval ')}", "key"),
         Text(plain_words(pred), "key"),
         Table(("Alive at", "Blinatumomab", "95% interval", "Chemotherapy*"), rows),
-        Plot(
-            (
-                Series("this patient, blinatumomab", "patient", os_.curve.estimate, os_.curve.lo, os_.curve.hi),
-                Series("standard chemotherapy*", "comparator", chemo.curve.estimate, dashed=True),
-            )
-        ),
+        Plot(os_series(pred)),
         Text(
             f"* Cross-trial: this patient's curve with the TOWER hazard ratio for blinatumomab vs "
             f"chemotherapy ({tower_hr.value:.2f}, 95% CI {tower_hr.ci[0]:.2f}–{tower_hr.ci[1]:.2f}) undone. "

@@ -102,9 +102,9 @@ def lines(series: Sequence[Series], width: int, height: int = 13) -> list[list[C
 
 
 def legend(series: Sequence[Series]) -> list[list[Cell]]:
-    """One legend row per series (and its band)."""
+    """One legend row per series (and its band), the series drawn on top first."""
     rows: list[list[Cell]] = []
-    for s in series:
+    for s in reversed(series):
         row: list[Cell] = [("      ", None), ("⠒⠒ ⠒⠒" if s.dashed else "⠒⠒⠒⠒⠒", s.role), (f" {s.label}", None)]
         if s.lo is not None:
             row += [("  ", None), (_BAND * 2, "band"), (" 95% interval", None)]
