@@ -62,9 +62,16 @@ def _build_parser() -> argparse.ArgumentParser:
         "the trial's mix. Illustrative estimates, not for clinical decisions.",
     )
     add_patient_flags(summ)
-    summ.add_argument("--draws", default="2000", metavar="N", help="Monte Carlo draws, 100 to 100,000 (default 2000)")
-    summ.add_argument("--seed", default="0", metavar="N", help="random seed, an integer >= 0 (default 0)")
+    _add_run_flags(summ)
     _add_output_flags(summ, SUMMARY_FORMATS)
+
+    tui = sub.add_parser(
+        "tui",
+        help="open the interactive calculator, optionally prefilled (also: blinacalc with no command)",
+        description="The interactive calculator, prefilled with any factors given.",
+    )
+    add_patient_flags(tui)
+    _add_run_flags(tui)
 
     evid = sub.add_parser(
         "evidence",
@@ -84,6 +91,11 @@ def add_patient_flags(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument("--prior-hsct", metavar="{yes,no,unknown}", default="unknown", help="prior allogeneic HSCT")
     group.add_argument("--t411", metavar="{yes,no,unknown}", default="unknown", help="t(4;11) translocation")
+
+
+def _add_run_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--draws", default="2000", metavar="N", help="Monte Carlo draws, 100 to 100,000 (default 2000)")
+    parser.add_argument("--seed", default="0", metavar="N", help="random seed, an integer >= 0 (default 0)")
 
 
 def _add_output_flags(parser: argparse.ArgumentParser, formats: tuple[str, ...]) -> None:
@@ -175,12 +187,18 @@ def _print_rich(report: Report | None) -> None:
     console.print(richview.report(report))
 
 
-def _summary(args: argparse.Namespace) -> int:
-    from blinacalc.core.model import predict, use_disk_cache
-    from blinacalc.core.patient import InputError
+def _use_cache() -> None:
+    from blinacalc.core.model import use_disk_cache
     from blinacalc.store import paths
 
     use_disk_cache(paths().cache)
+
+
+def _summary(args: argparse.Namespace) -> int:
+    from blinacalc.core.model import predict
+    from blinacalc.core.patient import InputError
+
+    _use_cache()
     try:
         patient = patient_from_args(args)
         pred = predict(patient, draws=_int_or_text(args.draws), seed=_int_or_text(args.seed))  # type: ignore[arg-type]
@@ -192,6 +210,30 @@ def _summary(args: argparse.Namespace) -> int:
 
         report = content.build(pred)
     return _emit("summary", args, report, pred.to_dict() if args.format == "json" else None)
+
+
+def _tui(args: argparse.Namespace | None) -> int:
+    from blinacalc.core.model import DEFAULT_DRAWS, check_run
+    from blinacalc.core.patient import InputError, Patient
+
+    try:
+        patient = Patient() if args is None else patient_from_args(args)
+        draws = DEFAULT_DRAWS if args is None else _int_or_text(args.draws)
+        seed = 0 if args is None else _int_or_text(args.seed)
+        check_run(draws, seed)
+    except InputError as exc:
+        return refuse("tui", exc)
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        print(
+            "blinacalc: the interactive calculator needs a terminal; for a report use `blinacalc summary`",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    _use_cache()
+    from blinacalc.tui.app import make_app
+
+    make_app(patient, draws=draws, seed=seed).run()  # type: ignore[arg-type]
+    return EXIT_OK
 
 
 def _evidence(args: argparse.Namespace) -> int:
@@ -238,10 +280,9 @@ def _calibrate(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _build_parser()
     args = parser.parse_args(argv)
-    commands = {"calibrate": _calibrate, "summary": _summary, "evidence": _evidence}
-    if args.command not in commands:
-        parser.print_help()
-        return EXIT_OK
+    commands = {"calibrate": _calibrate, "summary": _summary, "evidence": _evidence, "tui": _tui}
+    if args.command is None:
+        return _tui(None)
     try:
         return commands[args.command](args)
     except BrokenPipeError:

@@ -343,7 +343,8 @@ def _split(curves: np.ndarray, hr: np.ndarray, share: np.ndarray | float) -> tup
     return solve_split(curves, hr, share)
 
 
-def _check_run(draws: object, seed: object) -> None:
+def check_run(draws: object, seed: object) -> None:
+    """Refuse draws outside 100-100,000 and negative or non-integer seeds (InputError)."""
     if isinstance(draws, bool) or not isinstance(draws, int) or not MIN_DRAWS <= draws <= MAX_DRAWS:
         raise InputError("draws", f"expected an integer from {MIN_DRAWS} to {MAX_DRAWS:,}, got {draws!r}")
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
@@ -463,7 +464,7 @@ def predict(patient: Patient, draws: int = DEFAULT_DRAWS, seed: int = 0) -> Pred
     """
     if not isinstance(patient, Patient):
         raise InputError("patient", f"expected a blinacalc.Patient, got {type(patient).__name__}")
-    _check_run(draws, seed)
+    check_run(draws, seed)
     ev = load_evidence()
     ds = _draw_set(draws, seed)
     weights = _class_weights(patient, factor_prevalence(ev))

@@ -179,23 +179,35 @@ def plain_words(pred: Prediction, month: int = 12) -> str:
     )
 
 
-def overall_survival(pred: Prediction) -> Section:
+def os_landmarks(pred: Prediction, compact: bool = False) -> Table:
+    """OS at 6 months to 5 years with intervals, and the chemotherapy comparator; ``compact`` for narrow panels."""
     os_, chemo = pred.os, pred.scenarios["os_chemotherapy"]
-    tower_hr = load_evidence().tower["os.hazard_ratio"]
-    assert tower_hr.ci is not None
+    columns = (
+        ("Month", "OS", "95% int.", "Chemo*")
+        if compact
+        else ("Alive at", "Blinatumomab", "95% interval", "Chemotherapy*")
+    )
     rows = tuple(
         (
-            _LANDMARK_NAMES[m],
+            str(m) if compact else _LANDMARK_NAMES[m],
             L.pct(os_.landmark(m).estimate),
             L.pct_range(os_.landmark(m).lo, os_.landmark(m).hi),
             L.pct(chemo.landmark(m).estimate),
         )
         for m in REPORT_LANDMARKS
     )
+    return Table(columns, rows)
+
+
+def overall_survival(pred: Prediction, compact: bool = False) -> Section:
+    """Median, plain words, landmarks (``compact``: a narrow table), plot and notes."""
+    os_ = pred.os
+    tower_hr = load_evidence().tower["os.hazard_ratio"]
+    assert tower_hr.ci is not None
     blocks: list[Block] = [
         Text(f"Median overall survival {L.median(os_.median_months, '95% interval ')}", "key"),
         Text(plain_words(pred), "key"),
-        Table(("Alive at", "Blinatumomab", "95% interval", "Chemotherapy*"), rows),
+        os_landmarks(pred, compact),
         Plot(os_series(pred)),
         Text(
             f"* Cross-trial: this patient's curve with the TOWER hazard ratio for blinatumomab vs "
@@ -362,6 +374,29 @@ def sources(pred: Prediction) -> Section:
             ),
             *cites,
         ),
+    )
+
+
+LIMITATIONS = (
+    "Reconstructed from published summaries (Kaplan-Meier landmarks, hazard ratios, rates), not from "
+    "patient data, and not validated on any external cohort.",
+    "The factors' hazard ratios are univariate (Topp 2021 Table 3) and are multiplied as if independent: "
+    "the papers give no joint model.",
+    "Response likelihoods and harms are the trials' cohort rates, the same for every patient.",
+    "Scenarios are landmark-style approximations: response is not known when treatment starts. The "
+    "chemotherapy comparator applies TOWER's hazard ratio across trials.",
+    "Salvage line is mapped from Table 1's prior relapses (approximate); ECOG 2 is modelled like ECOG 1; "
+    "t(4;11) rests on 16 patients.",
+    "Only for patients like those in the trials: adults with Ph-negative relapsed/refractory B-ALL and "
+    "ECOG 0-2. Curves stop at 60 months; nothing is extrapolated.",
+)
+
+
+def limitations() -> Section:
+    return Section(
+        "limitations",
+        "Limitations",
+        tuple(Text(f"{i}. {text}") for i, text in enumerate(LIMITATIONS, 1)),
     )
 
 

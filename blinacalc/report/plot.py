@@ -18,6 +18,16 @@ _BAND = "░"
 Y_TICKS = (1.0, 0.75, 0.5, 0.25, 0.0)
 X_TICKS = (0, 12, 24, 36, 48, 60)
 Y_AXIS_WIDTH = 6  # "100% ┤"
+# Okabe-Ito colours by role: distinguishable with the common colour-vision deficiencies, and
+# readable on dark and light backgrounds. Shapes (line, dashes, dots, blocks) carry the same meaning.
+COLOURS = {
+    "patient": "#56B4E9",
+    "band": "#56B4E9",
+    "comparator": "#D55E00",
+    "pinned": "#CC79A7",
+    "scenario_a": "#009E73",
+    "scenario_b": "#E69F00",
+}
 
 
 @dataclass(frozen=True, slots=True)

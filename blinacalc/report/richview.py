@@ -13,18 +13,17 @@ from rich.text import Text
 from blinacalc.report import content as C
 from blinacalc.report import plot
 
-# Okabe-Ito colours (colour-blind safe); the shapes (solid, dashed, shade, ● ○) carry the meaning
-# without colour too.
+# Colours by role from plot.COLOURS (Okabe-Ito); the shapes (solid, dashed, shade, ● ○) carry the
+# meaning without colour too.
 STYLES = {
-    "patient": "bold #56B4E9",
-    "band": "#56B4E9",
-    "comparator": "bold #D55E00",
+    **{role: f"bold {colour}" for role, colour in plot.COLOURS.items()},
+    "band": plot.COLOURS["band"],
     "axis": "dim",
     "key": "bold",
     "note": "dim",
     "warning": "bold #E69F00",
     "plain": "",
-    "icon_filled": "#56B4E9",
+    "icon_filled": plot.COLOURS["patient"],
     "icon_empty": "dim",
 }
 MAX_PLOT_WIDTH = 80

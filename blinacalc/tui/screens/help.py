@@ -1,0 +1,46 @@
+"""Help: the keys, what the numbers are, and the limitations."""
+
+from __future__ import annotations
+
+from rich.console import Group
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from blinacalc.report import content as C
+from blinacalc.report import labels as L
+from blinacalc.report import richview
+
+KEYS = (
+    ("Tab / Shift+Tab", "move between the factors and the tabs"),
+    ("Enter, arrows, typing", "open a factor, pick a value, confirm"),
+    ("p", "pin this patient, then change a factor to compare"),
+    ("c", "show or hide the standard-chemotherapy comparator"),
+    ("s", "show or hide the scenario curves (if CR/CRh is reached or not)"),
+    ("1-6", "Survival, Response, RFS, Scenarios, Harms, Evidence & method"),
+    ("m", "evidence, method and limitations"),
+    ("e", "export the report (markdown) to the current folder"),
+    ("Ctrl+P", "command palette: export, compare, theme, ..."),
+    ("?", "this help; Escape closes it"),
+    ("q, Ctrl+Q", "quit"),
+)
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [Binding("escape,q,question_mark", "app.pop_screen", "Close")]
+
+    def compose(self) -> ComposeResult:
+        keys = C.Table(("Key", "Does"), KEYS, numeric=False)
+        body = Group(
+            Text("blinacalc help", "bold"),
+            richview.paragraph(C.Text(L.DISCLAIMER, "warning")),
+            Text(),
+            richview.table(keys),
+            Text(),
+            richview.section(C.limitations()),
+        )
+        with VerticalScroll(id="help"):
+            yield Static(body)

@@ -1,0 +1,136 @@
+"""The calculator screen: factors on top, results in tabs. Handlers turn UI state into a Patient,
+a worker calls ``predict``, and the result is assigned to a reactive that the views render."""
+
+from __future__ import annotations
+
+from rich.console import Group, RenderableType
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
+from textual.worker import get_current_worker
+
+from blinacalc.core.evidence import load_evidence
+from blinacalc.core.model import predict
+from blinacalc.core.patient import Patient
+from blinacalc.core.result import Prediction
+from blinacalc.report import content as C
+from blinacalc.report import evidenceview, richview
+from blinacalc.tui.widgets.inputs import InputsPanel
+from blinacalc.tui.widgets.survival import SurvivalPlot, legend
+
+TABS = ("survival", "response", "rfs", "scenarios", "harms", "evidence")
+
+
+def _section(section: C.Section, skip: tuple[type, ...] = ()) -> RenderableType:
+    blocks = [b for b in section.blocks if not isinstance(b, skip)]
+    return richview.section(C.Section(section.key, section.title, tuple(blocks)))
+
+
+class MainScreen(Screen):
+    prediction: reactive[Prediction | None] = reactive(None)
+    pinned: reactive[Prediction | None] = reactive(None)
+    show_chemo: reactive[bool] = reactive(True)
+    show_scenarios: reactive[bool] = reactive(False)
+
+    def __init__(self, patient: Patient, draws: int, seed: int) -> None:
+        super().__init__()
+        self.patient = patient
+        self.draws = draws
+        self.seed = seed
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield InputsPanel(self.patient, id="inputs")
+        with TabbedContent(id="tabs"):
+            with TabPane("Survival", id="survival"), Horizontal():
+                with Vertical(id="plot-column"):
+                    yield SurvivalPlot(id="os-plot")
+                    yield Static(id="os-legend")
+                with VerticalScroll(id="os-side"):
+                    yield Static("Computing…", id="os-summary")
+            for pane_id, title in (
+                ("response", "Response"),
+                ("rfs", "RFS"),
+                ("scenarios", "Scenarios"),
+                ("harms", "Harms"),
+            ):
+                with TabPane(title, id=pane_id), VerticalScroll():
+                    yield Static(id=f"{pane_id}-view")
+            with TabPane("Evidence & method", id="evidence"), VerticalScroll():
+                yield Static(self._evidence(), id="evidence-view")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.title = "blinacalc"
+        self.sub_title = f"illustrative, not for clinical decisions · evidence {load_evidence().version}"
+        self.query_one("#harms-view", Static).update(_section(C.potential_harms()))
+        self.compute(self.patient)
+
+    # --- inputs -> prediction ------------------------------------------------------------------
+    def on_inputs_panel_changed(self, event: InputsPanel.Changed) -> None:
+        self.patient = event.patient
+        self.compute(event.patient)
+
+    @work(thread=True, exclusive=True, group="predict")
+    def compute(self, patient: Patient) -> None:
+        result = predict(patient, draws=self.draws, seed=self.seed)
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._deliver, patient, result)
+
+    def _deliver(self, patient: Patient, result: Prediction) -> None:
+        if patient == self.patient:  # a result for inputs since changed is dropped
+            self.prediction = result
+
+    # --- prediction -> views -------------------------------------------------------------------
+    def watch_prediction(self) -> None:
+        self._render_all()
+
+    def watch_pinned(self) -> None:
+        self._render_survival()
+
+    def watch_show_chemo(self) -> None:
+        self._render_survival()
+
+    def watch_show_scenarios(self) -> None:
+        self._render_survival()
+
+    def _render_all(self) -> None:
+        pred = self.prediction
+        if pred is None:
+            return
+        self._render_survival()
+        self.query_one("#response-view", Static).update(_section(C.response(pred)))
+        self.query_one("#rfs-view", Static).update(_section(C.relapse_free_survival(pred)))
+        self.query_one("#scenarios-view", Static).update(_section(C.scenarios(pred)))
+
+    def _render_survival(self) -> None:
+        pred = self.prediction
+        if pred is None or not self.is_mounted:
+            return
+        series = C.os_series(pred, chemo=self.show_chemo, scenarios=self.show_scenarios, pinned=self.pinned)
+        self.query_one(SurvivalPlot).draw(series)
+        self.query_one("#os-legend", Static).update(legend(series))
+        parts: list[RenderableType] = [richview.paragraph(C.Text(w, "warning")) for w in pred.warnings]
+        parts.append(_section(C.overall_survival(pred, compact=True), skip=(C.Plot,)))
+        if self.pinned is not None:
+            parts += [Text(), _section(C.comparison(pred, self.pinned))]
+        self.query_one("#os-summary", Static).update(Group(*parts))
+
+    def _evidence(self) -> RenderableType:
+        report = evidenceview.report(load_evidence())
+        return Group(_section(C.limitations()), Text(), *(richview.section(s) for s in report.sections))
+
+    # --- actions (bound in the app) ------------------------------------------------------------
+    def toggle_pin(self) -> None:
+        if self.pinned is None and self.prediction is not None:
+            self.pinned = self.prediction
+            self.notify("Pinned this patient: change a factor to compare.", timeout=3)
+        else:
+            self.pinned = None
+
+    def show_tab(self, tab: str) -> None:
+        self.query_one(TabbedContent).active = tab
