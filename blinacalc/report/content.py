@@ -122,24 +122,20 @@ def comparison(pred: Prediction, pinned: Prediction) -> Section:
             return DASH
         return f"{a - b:+.1f} mo"
 
+    def median(ep: Endpoint) -> str:
+        return L.months(ep.median_months.estimate)
+
     rows = [
         (
             "Median",
-            L.median(pred.os.median_months),
-            L.median(pinned.os.median_months),
+            median(pred.os),
+            median(pinned.os),
             diff_mo(pred.os.median_months.estimate, pinned.os.median_months.estimate),
         )
     ]
     for m in REPORT_LANDMARKS:
-        now, then = pred.os.landmark(m), pinned.os.landmark(m)
-        rows.append(
-            (
-                _LANDMARK_NAMES[m],
-                L.survival(now.estimate, now.lo, now.hi),
-                L.survival(then.estimate, then.lo, then.hi),
-                diff_pp(now.estimate, then.estimate),
-            )
-        )
+        now, then = pred.os.landmark(m).estimate, pinned.os.landmark(m).estimate
+        rows.append((_LANDMARK_NAMES[m], L.pct(now), L.pct(then), diff_pp(now, then)))
     pinned_inputs = ", ".join(
         f"{L.INPUT_NAMES[k]} {L.input_value(k, v).split(' (')[0]}" for k, v in pinned.inputs.items()
     )
@@ -150,8 +146,9 @@ def comparison(pred: Prediction, pinned: Prediction) -> Section:
             Table(("", "Now", "Pinned", "Difference"), tuple(rows)),
             Text(f"Pinned: {pinned_inputs}.", "note"),
             Text(
-                "Differences are between point estimates (percentage points, pp); the intervals of the two "
-                "patients share the same uncertain inputs, so they are not independent.",
+                "Point estimates; differences in months and percentage points (pp). Each patient's 95% "
+                "intervals are in its own table; the two share the same uncertain inputs, so they are not "
+                "independent and should not be compared by overlap.",
                 "note",
             ),
         ),

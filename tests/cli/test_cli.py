@@ -49,3 +49,16 @@ def test_calibrate_writes_a_file_that_loads(tmp_path):
     assert main(["calibrate", "-o", str(path)]) == 0
     cal = parse_calibration(json.loads(path.read_text()), load_evidence().version)
     assert set(cal.curves) == {"os", "rfs", "hsct_ccr"}
+
+
+def test_no_command_without_a_terminal_says_what_to_do():
+    out = subprocess.run([sys.executable, "-m", "blinacalc"], capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    assert out.returncode == 2
+    assert "needs a terminal" in out.stderr and "blinacalc summary" in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_tui_flags_are_validated_before_anything_opens():
+    out = subprocess.run([sys.executable, "-m", "blinacalc", "tui", "--ecog", "4"], capture_output=True, text=True)
+    assert out.returncode == 2
+    assert "--ecog" in out.stderr and "ECOG performance status <= 2" in out.stderr

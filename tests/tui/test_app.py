@@ -1,0 +1,186 @@
+"""The TUI, driven with Pilot: every displayed number is the API's number for the same inputs."""
+
+from __future__ import annotations
+
+from io import StringIO
+
+import pytest
+from rich.console import Console
+from textual.widgets import Select, Static, TabbedContent
+
+from blinacalc import Patient, predict
+from blinacalc.report import labels as L
+from blinacalc.tui.app import make_app
+from blinacalc.tui.screens.help import HelpScreen
+
+DRAWS = 300  # small for speed; the numbers are compared with predict() at the same draws and seed
+
+
+def text_of(app, selector: str) -> str:
+    console = Console(file=StringIO(), width=200, color_system=None)
+    console.print(app.screen.query_one(selector, Static).content)
+    return console.file.getvalue()
+
+
+async def settle(app, pilot) -> None:
+    await pilot.pause()
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def expected_median(patient: Patient, draws: int = DRAWS) -> str:
+    return L.median(predict(patient, draws=draws, seed=0).os.median_months, "95% interval ")
+
+
+async def test_prefilled_patient_shows_the_api_numbers():
+    patient = Patient(ecog=1, salvage_line=2, prior_hsct=False)
+    app = make_app(patient, draws=DRAWS)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        side = text_of(app, "#os-summary")
+        assert expected_median(patient) in side.replace("\n", " ").replace("  ", " ")
+        pred = predict(patient, draws=DRAWS, seed=0)
+        for m in (6, 12, 24, 36, 60):
+            lm = pred.os.landmark(m)
+            assert f"{L.pct(lm.estimate)}" in side and L.pct_range(lm.lo, lm.hi) in side
+        assert "Of 100 patients like this" in side
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "patient"),
+    [
+        ("ecog", 0, Patient(ecog=0)),
+        ("ecog", 2, Patient(ecog=2)),
+        ("salvage_line", 1, Patient(salvage_line=1)),
+        ("salvage_line", 5, Patient(salvage_line=5)),
+        ("prior_hsct", True, Patient(prior_hsct=True)),
+        ("t411", True, Patient(t411=True)),
+        ("t411", False, Patient(t411=False)),
+    ],
+)
+async def test_each_input_updates_the_numbers(field, value, patient):
+    app = make_app(draws=DRAWS)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        app.screen.query_one(f"#{field}", Select).value = value
+        await settle(app, pilot)
+        assert app.screen.prediction.inputs == patient.to_dict()
+        side = " ".join(text_of(app, "#os-summary").split())
+        assert " ".join(expected_median(patient).split()) in side
+        if patient.t411:
+            assert "16 of 259" in side  # Topp 2021 Table 1: thin evidence, warned on screen
+
+
+async def test_median_equals_blinacalc_summary_at_default_draws(capsys):
+    """The TUI's OS median, one decimal, is the one `blinacalc summary` prints for the same inputs."""
+    import json
+
+    from blinacalc.cli import main
+
+    app = make_app(Patient(ecog=0, salvage_line=1, prior_hsct=False, t411=False))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        side = " ".join(text_of(app, "#os-summary").split())
+    main(["summary", "--ecog", "0", "--salvage-line", "1", "--prior-hsct", "no", "--t411", "no", "--format", "json"])
+    median = json.loads(capsys.readouterr().out)["os"]["median_months"]["estimate"]
+    assert f"Median overall survival {median:.1f} mo" in side
+
+
+async def test_keyboard_only_change():
+    app = make_app(draws=DRAWS)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        assert app.focused is app.screen.query_one("#ecog", Select)  # keyboard-first: focus starts on ECOG
+        await pilot.press("enter", "up", "enter")  # open, move from "unknown" to ECOG 2, choose
+        await settle(app, pilot)
+        assert app.screen.prediction.inputs["ecog"] == 2
+
+
+async def test_pin_and_compare():
+    app = make_app(Patient(ecog=1), draws=DRAWS)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("p")
+        app.screen.query_one("#ecog", Select).value = 0
+        await settle(app, pilot)
+        side = text_of(app, "#os-summary")
+        assert "Compared with the pinned patient" in side
+        now, pinned = predict(Patient(ecog=0), draws=DRAWS), predict(Patient(ecog=1), draws=DRAWS)
+        d = round(100 * now.os.landmark(12).estimate) - round(100 * pinned.os.landmark(12).estimate)
+        assert f"{d:+d} pp" in side
+        assert "pinned patient" in text_of(app, "#os-legend")
+        await pilot.press("p")
+        await settle(app, pilot)
+        assert "Compared with" not in text_of(app, "#os-summary")
+
+
+async def test_toggles_change_the_plot_legend():
+    app = make_app(draws=DRAWS)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        assert "standard chemotherapy" in text_of(app, "#os-legend")
+        await pilot.press("c", "s")
+        await pilot.pause()
+        legend = text_of(app, "#os-legend")
+        assert "standard chemotherapy" not in legend
+        assert "if cr/crh is reached" in legend and "if cr/crh is not reached" in legend
+
+
+async def test_tabs_show_cohort_rates_harms_and_evidence():
+    app = make_app(draws=DRAWS)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("2")
+        assert app.screen.query_one(TabbedContent).active == "response"
+        response = text_of(app, "#response-view")
+        assert "123/259" in response and "not individualized" in response  # Topp 2021 Table 2
+        assert "86.5% (231)" in text_of(app, "#harms-view")  # TOWER Table 3, any grade >= 3
+        await pilot.press("m")
+        assert app.screen.query_one(TabbedContent).active == "evidence"
+        evidence = text_of(app, "#evidence-view")
+        assert "Limitations" in evidence and "table3.os.univariate.ecog_0" in evidence
+
+
+async def test_help_opens_and_closes():
+    app = make_app(draws=DRAWS)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+
+
+async def test_stale_results_are_dropped():
+    app = make_app(Patient(ecog=0), draws=DRAWS)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        current = app.screen.prediction
+        app.screen._deliver(Patient(ecog=2), predict(Patient(ecog=2), draws=DRAWS))
+        assert app.screen.prediction is current
+
+
+async def test_export_writes_a_new_file_and_never_overwrites(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("blinacalc.tui.app.time.strftime", lambda _fmt: "20260101-000000")
+    app = make_app(draws=DRAWS)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("e")
+        await pilot.pause()
+        (path,) = tmp_path.glob("blinacalc-report-*.md")
+        first = path.read_text()
+        assert first.startswith("# blinacalc")
+        path.write_text("edited by the user")
+        await pilot.press("e")  # same name: must not overwrite
+        await pilot.pause()
+        assert path.read_text() == "edited by the user"
+        assert len(list(tmp_path.iterdir())) == 1
+
+
+async def test_quit_key():
+    app = make_app(draws=DRAWS)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("q")
+    assert app.return_code == 0

@@ -1,0 +1,56 @@
+"""How the app looks, at 80×24 and 120×40 (pytest-textual-snapshot).
+
+After an intended change: ``python -m pytest tests/tui/test_snapshots.py --snapshot-update``, then
+open the changed SVGs under ``__snapshots__`` and look at every one before committing.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from blinacalc import Patient
+from blinacalc.tui.app import make_app
+
+PATIENT = Patient(ecog=1, salvage_line=2, prior_hsct=False, t411=None)
+
+
+async def _settled(pilot) -> None:
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+def test_survival_tab(snap_compare, size):
+    assert snap_compare(make_app(PATIENT), terminal_size=size, run_before=_settled)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+def test_response_tab(snap_compare, size):
+    async def run_before(pilot) -> None:
+        await _settled(pilot)
+        await pilot.press("2")
+        await pilot.pause()
+
+    assert snap_compare(make_app(PATIENT), terminal_size=size, run_before=run_before)
+
+
+def test_pinned_comparison(snap_compare):
+    async def run_before(pilot) -> None:
+        await _settled(pilot)
+        await pilot.press("p")
+        pilot.app.screen.query_one("#ecog").value = 0
+        await _settled(pilot)
+        pilot.app.clear_notifications()
+        await pilot.pause()
+
+    assert snap_compare(make_app(PATIENT), terminal_size=(120, 40), run_before=run_before)
+
+
+def test_help(snap_compare):
+    async def run_before(pilot) -> None:
+        await _settled(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+
+    assert snap_compare(make_app(PATIENT), terminal_size=(80, 24), run_before=run_before)
