@@ -28,6 +28,8 @@ COLOURS = {
     "scenario_a": "#009E73",
     "scenario_b": "#E69F00",
 }
+# On light backgrounds sky blue is faint: the patient's curve takes Okabe-Ito's darker blue.
+COLOURS_LIGHT = {**COLOURS, "patient": "#0072B2", "band": "#0072B2"}
 
 
 @dataclass(frozen=True, slots=True)

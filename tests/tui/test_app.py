@@ -184,3 +184,17 @@ async def test_quit_key():
         await settle(app, pilot)
         await pilot.press("q")
     assert app.return_code == 0
+
+
+async def test_light_theme_uses_the_darker_blue():
+    from blinacalc.report.plot import COLOURS, COLOURS_LIGHT
+
+    app = make_app(draws=DRAWS)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        legend = app.screen.query_one("#os-legend", Static).content
+        assert COLOURS["patient"].lower() in str(legend.spans).lower()
+        app.theme = "textual-light"
+        await pilot.pause()
+        legend = app.screen.query_one("#os-legend", Static).content
+        assert COLOURS_LIGHT["patient"].lower() in str(legend.spans).lower()

@@ -20,7 +20,7 @@ from blinacalc.core.result import Prediction
 from blinacalc.report import content as C
 from blinacalc.report import evidenceview, richview
 from blinacalc.tui.widgets.inputs import InputsPanel
-from blinacalc.tui.widgets.survival import SurvivalPlot, legend
+from blinacalc.tui.widgets.survival import SurvivalPlot, colours_for, legend
 
 TABS = ("survival", "response", "rfs", "scenarios", "harms", "evidence")
 
@@ -68,6 +68,7 @@ class MainScreen(Screen):
         self.title = "blinacalc"
         self.sub_title = f"illustrative, not for clinical decisions · evidence {load_evidence().version}"
         self.query_one("#harms-view", Static).update(_section(C.potential_harms()))
+        self.app.theme_changed_signal.subscribe(self, lambda _theme: self._render_survival())
         self.compute(self.patient)
 
     # --- inputs -> prediction ------------------------------------------------------------------
@@ -112,8 +113,9 @@ class MainScreen(Screen):
         if pred is None or not self.is_mounted:
             return
         series = C.os_series(pred, chemo=self.show_chemo, scenarios=self.show_scenarios, pinned=self.pinned)
-        self.query_one(SurvivalPlot).draw(series)
-        self.query_one("#os-legend", Static).update(legend(series))
+        colours = colours_for(self.app.current_theme.dark)
+        self.query_one(SurvivalPlot).draw(series, colours)
+        self.query_one("#os-legend", Static).update(legend(series, colours))
         parts: list[RenderableType] = [richview.paragraph(C.Text(w, "warning")) for w in pred.warnings]
         parts.append(_section(C.overall_survival(pred, compact=True), skip=(C.Plot,)))
         if self.pinned is not None:

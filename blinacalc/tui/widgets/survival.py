@@ -8,7 +8,7 @@ from rich.text import Text
 from textual_plotext import PlotextPlot
 
 from blinacalc.core.result import HORIZON, MONTHS
-from blinacalc.report.plot import COLOURS, X_TICKS, Y_TICKS, Series
+from blinacalc.report.plot import COLOURS, COLOURS_LIGHT, X_TICKS, Y_TICKS, Series
 
 # Shapes that stay distinct without colour: a fine braille line for the patient, dots for the band,
 # half-blocks for the comparator, other symbols for the overlays.
@@ -24,15 +24,15 @@ def _rgb(hex_colour: str) -> tuple[int, int, int]:
 class SurvivalPlot(PlotextPlot):
     """Draws :class:`~blinacalc.report.plot.Series` (survival fractions on the 0–60-month grid) in %."""
 
-    def draw(self, series: Sequence[Series]) -> None:
+    def draw(self, series: Sequence[Series], colours: dict[str, str] = COLOURS) -> None:
         plt = self.plt
         plt.clear_data()
         for s in series:
             if s.lo is not None and s.hi is not None:
                 for bound in (s.lo, s.hi):
-                    plt.plot(_GRID, [100 * v for v in bound], marker=MARKERS["band"], color=_rgb(COLOURS["band"]))
+                    plt.plot(_GRID, [100 * v for v in bound], marker=MARKERS["band"], color=_rgb(colours["band"]))
         for s in series:
-            plt.plot(_GRID, [100 * v for v in s.estimate], marker=MARKERS[s.role], color=_rgb(COLOURS[s.role]))
+            plt.plot(_GRID, [100 * v for v in s.estimate], marker=MARKERS[s.role], color=_rgb(colours[s.role]))
         plt.xlim(0, HORIZON)
         plt.ylim(0, 100)
         plt.xticks(list(X_TICKS))
@@ -41,14 +41,18 @@ class SurvivalPlot(PlotextPlot):
         self.refresh()
 
 
-def legend(series: Sequence[Series]) -> Text:
+def colours_for(dark: bool) -> dict[str, str]:
+    return COLOURS if dark else COLOURS_LIGHT
+
+
+def legend(series: Sequence[Series], colours: dict[str, str] = COLOURS) -> Text:
     """One line per curve, top-most first, with the marker the plot uses."""
     glyph = {"braille": "⠒⠒⠒", "hd": "▀▄▀", "·": "···"}
     text = Text()
     for s in reversed(series):
         marker = MARKERS[s.role]
-        text.append(f"{glyph.get(marker, marker * 3)} ", style=f"bold {COLOURS[s.role]}").append(s.label + "\n")
+        text.append(f"{glyph.get(marker, marker * 3)} ", style=f"bold {colours[s.role]}").append(s.label + "\n")
         if s.lo is not None:
-            text.append("··· ", style=COLOURS["band"]).append("95% interval\n")
+            text.append("··· ", style=colours["band"]).append("95% interval\n")
     text.rstrip()
     return text
