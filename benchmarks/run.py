@@ -1,0 +1,198 @@
+"""blinacalc's benchmarks: one command, a table of measured figures beside the budgets.
+
+Run:  python benchmarks/run.py            (full: a few minutes)
+      python benchmarks/run.py --quick    (under a minute; CI runs this as a smoke test only)
+      python benchmarks/run.py --json     (a machine-readable record on stdout)
+
+Medians over repeated runs. Nothing here asserts a time: shared machines are noisy, so budgets are
+read by people (docs/performance.md), not enforced by tests. Runs use a throw-away BLINACALC_HOME.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import json
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+HEAVY = ("lifelines", "pandas", "scipy", "textual", "matplotlib")
+SUMMARY = [sys.executable, "-m", "blinacalc", "summary", "--format", "json"]
+BARE = [sys.executable, "-c", "import rich.console, numpy"]
+BUDGETS = {
+    "summary_ratio": ("summary process / bare import", 2.0, "x"),
+    "predict_first_ms": ("predict, first call in a fresh process", 1000.0, "ms"),
+    "predict_class_median_ms": ("predict, new input class after warm-up (median)", 16.0, "ms"),
+    "tui_first_ms": ("TUI, launch to first result", 1000.0, "ms"),
+    "tui_change_median_ms": ("TUI, input change to screen (median)", 50.0, "ms"),
+}
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # measure what an installed wheel does: with bytecode
+    return env
+
+
+def _wall(cmd: list[str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(cmd, stdout=subprocess.DEVNULL, check=True, env=_env())
+    return time.perf_counter() - start
+
+
+def import_cost() -> dict[str, Any]:
+    """`python -X importtime` of the summary path: total import time and any heavy module loaded."""
+    out = subprocess.run(
+        [sys.executable, "-X", "importtime", *SUMMARY[1:]], capture_output=True, text=True, check=True, env=_env()
+    )
+    modules = {}
+    for line in out.stderr.splitlines():
+        m = re.match(r"import time:\s+(\d+) \|\s+(\d+) \|(\s*)(\S+)", line)
+        if m and not m.group(3).strip(" ") and len(m.group(3)) == 1:  # top-level imports only
+            modules[m.group(4)] = int(m.group(2)) / 1000
+    loaded = {line.split("|")[-1].strip().split(".")[0] for line in out.stderr.splitlines() if "|" in line}
+    return {"top_level_ms": round(sum(modules.values()), 1), "heavy_loaded": sorted(set(HEAVY) & loaded)}
+
+
+def summary_ratio(runs: int) -> dict[str, Any]:
+    _wall(SUMMARY)  # fill the draws cache
+    bare, summ = [], []
+    for _ in range(runs):  # alternate, so drift hits both alike
+        bare.append(_wall(BARE))
+        summ.append(_wall(SUMMARY))
+    b, s = statistics.median(bare), statistics.median(summ)
+    return {"bare_ms": round(1000 * b, 1), "summary_ms": round(1000 * s, 1), "summary_ratio": round(s / b, 2)}
+
+
+FIRST_CALL = (
+    "import time; t=time.perf_counter(); from blinacalc import Patient, predict; "
+    "predict(Patient(ecog=1)); print(time.perf_counter()-t)"
+)
+
+
+def predict_latency(runs: int, classes: int) -> dict[str, Any]:
+    first = [
+        float(subprocess.run([sys.executable, "-c", FIRST_CALL], capture_output=True, text=True, check=True).stdout)
+        for _ in range(runs)
+    ]
+    from blinacalc import Patient, predict
+
+    predict(Patient())  # warm-up: builds the patient-independent draws
+    levels = ((0, 1, 2, None), (1, 2, 3, None), (True, False, None), (True, False, None))
+    times = []
+    for e, s, h, t in itertools.islice(itertools.product(*levels), classes):
+        start = time.perf_counter()
+        predict(Patient(e, s, h, t))
+        times.append(time.perf_counter() - start)
+    return {
+        "predict_first_ms": round(1000 * statistics.median(first), 1),
+        "predict_class_median_ms": round(1000 * statistics.median(times), 1),
+        "predict_class_worst_ms": round(1000 * max(times), 1),
+        "classes": len(times),
+    }
+
+
+TUI_FIRST = """
+import asyncio, time
+t0 = time.perf_counter()
+from blinacalc.tui.app import make_app
+async def main():
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        while getattr(app.screen, "prediction", None) is None:
+            await asyncio.sleep(0.002)
+        await pilot.pause()
+        print(time.perf_counter() - t0)
+asyncio.run(main())
+"""
+
+
+async def _tui_changes(count: int) -> list[float]:
+    from textual.widgets import Select
+
+    from blinacalc.tui.app import make_app
+
+    app = make_app()
+    out = []
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        changes = [("ecog", v) for v in (0, 1, 2, "unknown")] + [("salvage_line", v) for v in (1, 2, 3, "unknown")]
+        for field, value in changes[:count]:
+            before = app.screen.prediction
+            start = time.perf_counter()
+            app.screen.query_one(f"#{field}", Select).value = value
+            while app.screen.prediction is before:
+                await asyncio.sleep(0.001)
+            await pilot.pause()  # one refresh of the screen
+            out.append(time.perf_counter() - start)
+    return out
+
+
+def tui_latency(runs: int, changes: int) -> dict[str, Any]:
+    first = [
+        float(subprocess.run([sys.executable, "-c", TUI_FIRST], capture_output=True, text=True, check=True).stdout)
+        for _ in range(runs)
+    ]
+    times = asyncio.run(_tui_changes(changes))
+    return {
+        "tui_first_ms": round(1000 * statistics.median(first), 1),
+        "tui_change_median_ms": round(1000 * statistics.median(times), 1),
+        "tui_change_worst_ms": round(1000 * max(times), 1),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repeats; under a minute")
+    parser.add_argument("--json", action="store_true", help="print a JSON record instead of the table")
+    args = parser.parse_args()
+    os.environ["BLINACALC_HOME"] = tempfile.mkdtemp(prefix="blinacalc-bench-")
+    runs = 3 if args.quick else 15
+    record: dict[str, Any] = {
+        "schema": "blinacalc.benchmark/1",
+        "quick": args.quick,
+        "machine": {"cores": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+    }
+    record.update(import_cost())
+    record.update(summary_ratio(runs))
+    record.update(predict_latency(runs=3 if args.quick else 5, classes=16 if args.quick else 144))
+    record.update(tui_latency(runs=2 if args.quick else 5, changes=4 if args.quick else 8))
+    record["batch"] = None  # `blinacalc batch` is not built yet (cohort tools issue)
+    if args.json:
+        print(json.dumps(record, indent=2))
+        return 0
+    m = record["machine"]
+    print(f"machine: {m['cores']} cores, Python {m['python']}, {m['platform']}{' (quick)' if args.quick else ''}")
+    print(
+        f"summary path imports: {record['top_level_ms']} ms top-level; "
+        f"heavy modules: {record['heavy_loaded'] or 'none'}"
+    )
+    print(
+        f"bare `import rich.console, numpy`: {record['bare_ms']} ms; summary --format json: {record['summary_ms']} ms"
+    )
+    print(f"{'measure':<52} {'measured':>10} {'budget':>8}  ")
+    for key, (label, budget, unit) in BUDGETS.items():
+        value = record[key]
+        flag = "ok" if value <= budget else "OVER"
+        print(f"{label:<52} {value:>8}{unit:<2} {budget:>6g}{unit:<2} {flag}")
+    print(
+        f"predict worst class: {record['predict_class_worst_ms']} ms; "
+        f"TUI worst change: {record['tui_change_worst_ms']} ms"
+    )
+    print("batch throughput: not measured (blinacalc batch is not built yet)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    sys.exit(main())
