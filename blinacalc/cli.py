@@ -17,8 +17,7 @@ if TYPE_CHECKING:
     from blinacalc.report.content import Report
 
 EXIT_OK, EXIT_IO, EXIT_USAGE = 0, 1, 2
-SUMMARY_FORMATS = ("rich", "json", "markdown", "html", "svg")
-EVIDENCE_FORMATS = SUMMARY_FORMATS
+FORMATS = ("rich", "json", "markdown", "html", "svg")
 TERMINAL_MAX_WIDTH = 110
 # The flag that sets each model input, for error messages.
 FLAGS = {
@@ -63,7 +62,7 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     add_patient_flags(summ)
     _add_run_flags(summ)
-    _add_output_flags(summ, SUMMARY_FORMATS)
+    _add_output_flags(summ)
 
     tui = sub.add_parser(
         "tui",
@@ -78,7 +77,7 @@ def _build_parser() -> argparse.ArgumentParser:
         help="list every published number the model uses, with where it stands in its paper",
         description="Every published number blinacalc uses, grouped by paper, with its place in the paper.",
     )
-    _add_output_flags(evid, EVIDENCE_FORMATS)
+    _add_output_flags(evid)
     return parser
 
 
@@ -98,8 +97,8 @@ def _add_run_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", default="0", metavar="N", help="random seed, an integer >= 0 (default 0)")
 
 
-def _add_output_flags(parser: argparse.ArgumentParser, formats: tuple[str, ...]) -> None:
-    parser.add_argument("--format", choices=formats, default="rich", help="output format (default rich)")
+def _add_output_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--format", choices=FORMATS, default="rich", help="output format (default rich)")
     parser.add_argument("-o", "--output", metavar="FILE", help="write to FILE (atomically) instead of stdout")
     parser.add_argument("--force", action="store_true", help="with -o, replace FILE if it exists")
 

@@ -33,6 +33,24 @@ def test_cli_module_loads_nothing_heavy():
     assert not loaded & {"lifelines", "pandas", "scipy", "textual"}
 
 
+_SUMMARY = (
+    "import io, contextlib\n"
+    "from blinacalc.cli import main\n"
+    "for fmt in {formats!r}:\n"
+    "    with contextlib.redirect_stdout(io.StringIO()):\n"
+    "        assert main(['summary', '--draws', '200', '--format', fmt]) == 0"
+)
+
+
+def test_summary_path_loads_no_heavy_modules():
+    loaded = _loaded_after(_SUMMARY.format(formats=("json", "rich", "markdown", "svg")))
+    assert not loaded & {"lifelines", "pandas", "scipy", "textual", "matplotlib"}
+
+
+def test_json_summary_does_not_load_rich():
+    assert "rich" not in _loaded_after(_SUMMARY.format(formats=("json",)))
+
+
 def test_model_card_is_up_to_date():
     """docs/model-card.md is generated from the code; regenerate with scripts/model_card.py."""
     from pathlib import Path

@@ -132,14 +132,6 @@ class Harm:
     blinatumomab: Rate
     chemotherapy: Rate
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "key": self.key,
-            "where": self.where,
-            "blinatumomab": self.blinatumomab.to_dict(),
-            "chemotherapy": self.chemotherapy.to_dict(),
-        }
-
 
 SCENARIOS = ("os_if_cr_crh", "os_if_no_cr_crh", "os_if_cr_crh_mrd", "os_hsct_in_ccr", "os_chemotherapy")
 

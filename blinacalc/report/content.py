@@ -284,7 +284,7 @@ def relapse_free_survival(pred: Prediction) -> Section:
     return Section("rfs", "Relapse-free survival, if CR/CRh is reached", tuple(blocks))
 
 
-def _scenario_basis(pred: Prediction) -> dict[str, str]:
+def _scenario_basis() -> dict[str, str]:
     ev = load_evidence()
     t, w = ev.topp, ev.tower
     cr_hr, mrd_hr = t["table3.os.univariate.cr_crh"], t["table3.os.multivariate.mrd_response"]
@@ -307,7 +307,7 @@ def scenarios(pred: Prediction) -> Section:
         return (name, L.median(ep.median_months), L.pct(ep.landmark(12).estimate), L.pct(ep.landmark(36).estimate))
 
     rows = (row("As entered", pred.os), *(row(L.SCENARIO_NAMES[k], ep) for k, ep in pred.scenarios.items()))
-    basis = _scenario_basis(pred)
+    basis = _scenario_basis()
     notes = " ".join(f"{L.SCENARIO_NAMES[k]}: {basis[k]}." for k in pred.scenarios)
     return Section(
         "scenarios",
@@ -374,27 +374,22 @@ def sources(pred: Prediction) -> Section:
     )
 
 
-LIMITATIONS = (
-    "Reconstructed from published summaries (Kaplan-Meier landmarks, hazard ratios, rates), not from "
-    "patient data, and not validated on any external cohort.",
-    "The factors' hazard ratios are univariate (Topp 2021 Table 3) and are multiplied as if independent: "
-    "the papers give no joint model.",
-    "Response likelihoods and harms are the trials' cohort rates, the same for every patient.",
-    "Scenarios are landmark-style approximations: response is not known when treatment starts. The "
-    "chemotherapy comparator applies TOWER's hazard ratio across trials.",
-    "Salvage line is mapped from Table 1's prior relapses (approximate); ECOG 2 is modelled like ECOG 1; "
-    "t(4;11) rests on 16 patients.",
-    "Only for patients like those in the trials: adults with Ph-negative relapsed/refractory B-ALL and "
-    "ECOG 0-2. Curves stop at 60 months; nothing is extrapolated.",
-)
-
-
 def limitations() -> Section:
-    return Section(
-        "limitations",
-        "Limitations",
-        tuple(Text(f"{i}. {text}") for i, text in enumerate(LIMITATIONS, 1)),
+    t411 = load_evidence().topp["table1.t411"]
+    items = (
+        "Reconstructed from published summaries (Kaplan-Meier landmarks, hazard ratios, rates), not from "
+        "patient data, and not validated on any external cohort.",
+        "The factors' hazard ratios are univariate (Topp 2021 Table 3) and are multiplied as if independent: "
+        "the papers give no joint model.",
+        "Response likelihoods and harms are the trials' cohort rates, the same for every patient.",
+        "Scenarios are landmark-style approximations: response is not known when treatment starts. The "
+        "chemotherapy comparator applies TOWER's hazard ratio across trials.",
+        "Salvage line is mapped from Table 1's prior relapses (approximate); ECOG 2 is modelled like ECOG 1; "
+        f"t(4;11) rests on {t411.n} patients.",
+        "Only for patients like those in the trials: adults with Ph-negative relapsed/refractory B-ALL and "
+        "ECOG 0-2. Curves stop at 60 months; nothing is extrapolated.",
     )
+    return Section("limitations", "Limitations", tuple(Text(f"{i}. {text}") for i, text in enumerate(items, 1)))
 
 
 def build(pred: Prediction) -> Report:

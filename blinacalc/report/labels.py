@@ -13,7 +13,9 @@ ECOG_GRADES = {
     1: "restricted in strenuous activity, ambulatory",
     2: "ambulatory and capable of self-care, up more than half of waking hours",
 }
-ECOG_REFUSED = "ECOG 3-4 is not offered: both trials required ECOG performance status 0-2."
+ECOG_REFUSED = (
+    "ECOG 3-4 is not offered: outside both trials (TOWER required ECOG ≤ 2; Topp 2021 Table 1 has ECOG 0-2 only)."
+)
 
 INPUT_NAMES = {
     "ecog": "ECOG performance status",
@@ -108,11 +110,6 @@ def median(iv: Interval, label: str = "") -> str:
         return f"not reached by 60 mo{lower}"
     sep = " to " if iv.hi is None else "–"
     return f"{iv.estimate:.1f} mo ({label}{_num(iv.lo)}{sep}{_num(iv.hi)})"
-
-
-def survival(estimate: float, lo: float, hi: float) -> str:
-    """``38% (31–45%)``"""
-    return f"{pct(estimate)} ({pct_range(lo, hi)})"
 
 
 def rate(r: Rate, counts: bool = True) -> str:

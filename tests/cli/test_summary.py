@@ -158,32 +158,6 @@ def test_failed_write_leaves_no_partial_file(tmp_path, monkeypatch, capsys):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_summary_path_loads_no_heavy_modules():
-    code = (
-        "import sys, io, contextlib\n"
-        "from blinacalc.cli import main\n"
-        "for fmt in ('json', 'rich', 'markdown', 'svg'):\n"
-        "    with contextlib.redirect_stdout(io.StringIO()):\n"
-        "        assert main(['summary', '--draws', '200', '--format', fmt]) == 0\n"
-        "heavy = {'lifelines', 'pandas', 'scipy', 'textual', 'matplotlib'} & {m.split('.')[0] for m in sys.modules}\n"
-        "print(sorted(heavy))\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
-
-
-def test_json_path_does_not_load_rich():
-    code = (
-        "import sys, io, contextlib\n"
-        "from blinacalc.cli import main\n"
-        "with contextlib.redirect_stdout(io.StringIO()):\n"
-        "    main(['summary', '--draws', '200', '--format', 'json'])\n"
-        "print('rich' in sys.modules)\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "False"
-
-
 def test_broken_pipe_is_quiet():
     proc = subprocess.Popen(
         [sys.executable, "-m", "blinacalc", "evidence"], stdout=subprocess.PIPE, stderr=subprocess.PIPE

@@ -55,16 +55,17 @@ def test_os_table_is_the_predictions_landmarks(report, pred):
 
 
 def test_plain_words_all_unknown():
-    """All factors unknown: the pooled cohort. 1-year OS near Topp 2021's curve (Fig. 1A)."""
+    """All factors unknown: the pooled cohort. At 2 years Topp 2021 (Results, Fig. 1A) reports 23.4%."""
     p = predict(Patient(), draws=2000, seed=0)
-    lm, chemo = p.os.landmark(12), p.scenarios["os_chemotherapy"].landmark(12)
-    assert C.plain_words(p) == (
-        f"Of 100 patients like this, about {round(100 * lm.estimate)} are expected to be alive at 1 year "
+    lm, chemo = p.os.landmark(24), p.scenarios["os_chemotherapy"].landmark(24)
+    assert C.plain_words(p, month=24) == (
+        f"Of 100 patients like this, about {round(100 * lm.estimate)} are expected to be alive at 2 years "
         f"(range {round(100 * lm.lo)}–{round(100 * lm.hi)}); with standard chemotherapy about "
         f"{round(100 * chemo.estimate)}."
     )
-    assert 33 <= round(100 * lm.estimate) <= 43
+    assert abs(100 * lm.estimate - 23.4) <= 1.0  # the calibration's 1-point tolerance
     assert round(100 * chemo.estimate) < round(100 * lm.estimate)
+    assert "alive at 1 year" in C.plain_words(p)  # the report's default landmark
 
 
 def test_response_tables_hold_the_published_numbers(report):

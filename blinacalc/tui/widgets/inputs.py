@@ -11,22 +11,21 @@ from textual.widgets import Label, Select, Static
 from blinacalc.core.patient import Patient
 from blinacalc.report import labels as L
 
-UNKNOWN = "unknown"
 MAX_SALVAGE_OPTION = 5  # "5th or later"; the model treats every line after the 1st alike
 
 OPTIONS: dict[str, list[tuple[str, object]]] = {
-    "ecog": [(f"{grade} · {text}", grade) for grade, text in L.ECOG_GRADES.items()] + [(UNKNOWN, UNKNOWN)],
+    "ecog": [(f"{grade} · {text}", grade) for grade, text in L.ECOG_GRADES.items()] + [(L.UNKNOWN, L.UNKNOWN)],
     "salvage_line": [(f"{L.ordinal(n)} salvage", n) for n in range(1, MAX_SALVAGE_OPTION)]
-    + [(f"{L.ordinal(MAX_SALVAGE_OPTION)} or later", MAX_SALVAGE_OPTION), (UNKNOWN, UNKNOWN)],
-    "prior_hsct": [("yes", True), ("no", False), (UNKNOWN, UNKNOWN)],
-    "t411": [("yes", True), ("no", False), (UNKNOWN, UNKNOWN)],
+    + [(f"{L.ordinal(MAX_SALVAGE_OPTION)} or later", MAX_SALVAGE_OPTION), (L.UNKNOWN, L.UNKNOWN)],
+    "prior_hsct": [("yes", True), ("no", False), (L.UNKNOWN, L.UNKNOWN)],
+    "t411": [("yes", True), ("no", False), (L.UNKNOWN, L.UNKNOWN)],
 }
 SHORT_NAMES = {"ecog": "ECOG", "salvage_line": "Salvage", "prior_hsct": "Prior HSCT", "t411": "t(4;11)"}
 
 
 def _option_value(name: str, value: int | bool | None) -> object:
     if value is None:
-        return UNKNOWN
+        return L.UNKNOWN
     if name == "salvage_line":
         return min(int(value), MAX_SALVAGE_OPTION)
     return value
@@ -65,7 +64,7 @@ class InputsPanel(Widget):
     def patient(self) -> Patient:
         def value(name: str) -> object:
             v = self.query_one(f"#{name}", Select).value
-            return None if v == UNKNOWN else v
+            return None if v == L.UNKNOWN else v
 
         return Patient(
             ecog=value("ecog"),  # type: ignore[arg-type]
