@@ -5,15 +5,27 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from blinacalc._version import __version__
-from blinacalc.store import write_atomic
+from blinacalc.core.patient import InputError
+from blinacalc.store import (
+    HOME_ENV,
+    NAME_RULE,
+    SETTING_KEYS,
+    Scenario,
+    ScenarioExistsError,
+    Settings,
+    Store,
+    StoreError,
+    UnknownScenarioError,
+    write_atomic,
+)
 
 if TYPE_CHECKING:
-    from blinacalc.core.patient import InputError, Patient
+    from blinacalc.core.patient import Patient
     from blinacalc.report.content import Report
 
 EXIT_OK, EXIT_IO, EXIT_USAGE = 0, 1, 2
@@ -27,8 +39,11 @@ FLAGS = {
     "t411": "--t411",
     "draws": "--draws",
     "seed": "--seed",
+    "name": "NAME",
+    "label": "--label",
 }
 _YES_NO = {"yes": True, "no": False, "unknown": None}
+NAME_HELP = f"{NAME_RULE}; no names, dates or record numbers"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -45,6 +60,9 @@ def _build_parser() -> argparse.ArgumentParser:
         "Ph-negative B-ALL, from published trials. Not for clinical decisions.",
     )
     parser.add_argument("--version", action="version", version=f"blinacalc {__version__}")
+    parser.add_argument(
+        "--paths", action="store_true", help=f"print where settings, scenarios and the cache are kept (${HOME_ENV})"
+    )
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
     cal = sub.add_parser(
         "calibrate",
@@ -60,7 +78,7 @@ def _build_parser() -> argparse.ArgumentParser:
         description="The report for one patient. An omitted factor is unknown: the model averages over "
         "the trial's mix. Illustrative estimates, not for clinical decisions.",
     )
-    add_patient_flags(summ)
+    add_patient_flags(summ, scenario=True)
     _add_run_flags(summ)
     _add_output_flags(summ)
 
@@ -69,8 +87,45 @@ def _build_parser() -> argparse.ArgumentParser:
         help="open the interactive calculator, optionally prefilled (also: blinacalc with no command)",
         description="The interactive calculator, prefilled with any factors given.",
     )
-    add_patient_flags(tui)
+    add_patient_flags(tui, scenario=True)
     _add_run_flags(tui)
+
+    scen = sub.add_parser(
+        "scenarios",
+        help="save, list, show, rename and delete named patients (no identifiers)",
+        description="Named patients for what-if comparisons: the four factors and an optional short label. "
+        "Do not enter names, dates of birth or record numbers.",
+    )
+    ssub = scen.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    save = ssub.add_parser("save", help="save the factors under NAME", description="Save the factors under NAME.")
+    save.add_argument("name", metavar="NAME", help=NAME_HELP)
+    add_patient_flags(save)
+    save.add_argument("--label", metavar="TEXT", help="a short description, e.g. 'if ECOG improves'")
+    save.add_argument("--force", action="store_true", help="replace a scenario saved under NAME")
+    lst = ssub.add_parser("list", help="list the saved scenarios")
+    lst.add_argument("--format", choices=("text", "json"), default="text", help="output format (default text)")
+    show = ssub.add_parser("show", help="show one saved scenario")
+    show.add_argument("name", metavar="NAME")
+    show.add_argument("--format", choices=("text", "json"), default="text", help="output format (default text)")
+    ren = ssub.add_parser("rename", help="rename a saved scenario")
+    ren.add_argument("name", metavar="NAME")
+    ren.add_argument("new_name", metavar="NEW_NAME", help=NAME_HELP)
+    ren.add_argument("--force", action="store_true", help="replace a scenario already saved under NEW_NAME")
+    dele = ssub.add_parser("delete", help="delete a saved scenario")
+    dele.add_argument("name", metavar="NAME")
+
+    sett = sub.add_parser(
+        "settings",
+        help="show or change settings (theme, default draws, landmark months shown)",
+        description="Settings live in a TOML file (see `blinacalc --paths`). Command-line flags override them.",
+    )
+    tsub = sett.add_subparsers(dest="action", parser_class=_Parser)
+    tsub.add_parser("show", help="show the settings (the default)")
+    sset = tsub.add_parser("set", help="change a setting")
+    sset.add_argument("key", choices=SETTING_KEYS)
+    sset.add_argument("value", help="theme: a Textual theme name; draws: 100-100000; landmarks: e.g. 6,12,24,36,60")
+    unset = tsub.add_parser("unset", help="reset a setting to its default")
+    unset.add_argument("key", choices=SETTING_KEYS)
 
     evid = sub.add_parser(
         "evidence",
@@ -81,19 +136,23 @@ def _build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def add_patient_flags(parser: argparse.ArgumentParser) -> None:
-    """The four baseline factors; values are checked by :func:`patient_from_args`."""
+def add_patient_flags(parser: argparse.ArgumentParser, *, scenario: bool = False) -> None:
+    """The four baseline factors (and ``--scenario``); values are checked by :func:`patient_from_args`."""
     group = parser.add_argument_group("patient (each factor defaults to unknown)")
-    group.add_argument("--ecog", metavar="{0,1,2}", default="unknown", help="ECOG performance status")
-    group.add_argument(
-        "--salvage-line", metavar="N", default="unknown", help="salvage line of blinatumomab: 1 = first salvage"
-    )
-    group.add_argument("--prior-hsct", metavar="{yes,no,unknown}", default="unknown", help="prior allogeneic HSCT")
-    group.add_argument("--t411", metavar="{yes,no,unknown}", default="unknown", help="t(4;11) translocation")
+    if scenario:
+        group.add_argument(
+            "--scenario", metavar="NAME", help="start from a saved scenario; factor flags given as well override it"
+        )
+    group.add_argument("--ecog", metavar="{0,1,2}", help="ECOG performance status")
+    group.add_argument("--salvage-line", metavar="N", help="salvage line of blinatumomab: 1 = first salvage")
+    group.add_argument("--prior-hsct", metavar="{yes,no,unknown}", help="prior allogeneic HSCT")
+    group.add_argument("--t411", metavar="{yes,no,unknown}", help="t(4;11) translocation")
 
 
 def _add_run_flags(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--draws", default="2000", metavar="N", help="Monte Carlo draws, 100 to 100,000 (default 2000)")
+    parser.add_argument(
+        "--draws", metavar="N", help="Monte Carlo draws, 100 to 100,000 (default: the draws setting, 2000)"
+    )
     parser.add_argument("--seed", default="0", metavar="N", help="random seed, an integer >= 0 (default 0)")
 
 
@@ -110,8 +169,9 @@ def _int_or_text(text: str) -> int | str:
         return text
 
 
-def patient_from_args(args: argparse.Namespace) -> Patient:
-    """Build the patient from the factor flags; raises InputError naming the field."""
+def patient_from_args(args: argparse.Namespace, base: Patient | None = None) -> Patient:
+    """Build the patient from the factor flags given, on top of ``base`` (a saved scenario) or unknown;
+    raises InputError naming the field."""
     from blinacalc.core.patient import InputError, Patient
 
     def yes_no(field: str, text: str) -> bool | None:
@@ -128,18 +188,25 @@ def patient_from_args(args: argparse.Namespace) -> Patient:
             raise InputError(field, f"expected {allowed}, got {text!r}")
         return value
 
-    return Patient(
-        ecog=level("ecog", args.ecog, "0, 1, 2 or unknown"),
-        salvage_line=level("salvage_line", args.salvage_line, "an integer >= 1 (1 = first salvage) or unknown"),
-        prior_hsct=yes_no("prior_hsct", args.prior_hsct),
-        t411=yes_no("t411", args.t411),
-    )
+    given = {
+        "ecog": lambda text: level("ecog", text, "0, 1, 2 or unknown"),
+        "salvage_line": lambda text: level("salvage_line", text, "an integer >= 1 (1 = first salvage) or unknown"),
+        "prior_hsct": lambda text: yes_no("prior_hsct", text),
+        "t411": lambda text: yes_no("t411", text),
+    }
+    factors = (base or Patient()).to_dict()
+    for name, parse in given.items():
+        text = getattr(args, name)
+        if text is not None:
+            factors[name] = parse(text)
+    return Patient(**factors)  # type: ignore[arg-type]
 
 
 def refuse(command: str, exc: InputError) -> int:
-    """One line on stderr naming the flag and what is allowed; exit code 2."""
-    print(f"blinacalc {command}: error: {FLAGS.get(exc.field, exc.field)}: {exc.message}", file=sys.stderr)
-    return EXIT_USAGE
+    """One line on stderr naming the flag (for ``settings``, the key) and what is allowed; exit code 2."""
+    return _fail(
+        command, exc.field if command == "settings" else FLAGS.get(exc.field, exc.field), exc.message, EXIT_USAGE
+    )
 
 
 def _emit(command: str, args: argparse.Namespace, report: Report | None, json_data: object) -> int:
@@ -186,52 +253,132 @@ def _print_rich(report: Report | None) -> None:
     console.print(richview.report(report))
 
 
-def _use_cache() -> None:
-    from blinacalc.core.model import use_disk_cache
-    from blinacalc.store import paths
+def _warn(message: str) -> None:
+    print(f"blinacalc: warning: {message}", file=sys.stderr)
 
-    use_disk_cache(paths().cache)
+
+def _open_store(warn: Callable[[str], None] = _warn) -> Store:
+    return Store(warn=warn)
+
+
+def _use_cache(store: Store) -> None:
+    from blinacalc.core.model import use_disk_cache
+
+    use_disk_cache(store.paths.cache)
+
+
+def _run_inputs(args: argparse.Namespace, store: Store) -> tuple[Patient, Scenario | None, Settings, object, object]:
+    """Patient (a saved scenario overlaid with any factor flags), settings, draws and seed, checked."""
+    from blinacalc.core.model import check_run
+
+    scenario = store.scenario(args.scenario) if args.scenario else None
+    patient = patient_from_args(args, scenario.patient if scenario else None)
+    settings = store.settings()
+    draws = settings.draws if args.draws is None else _int_or_text(args.draws)
+    seed = _int_or_text(args.seed)
+    check_run(draws, seed)
+    return patient, scenario, settings, draws, seed
 
 
 def _summary(args: argparse.Namespace) -> int:
     from blinacalc.core.model import predict
-    from blinacalc.core.patient import InputError
 
-    _use_cache()
-    try:
-        patient = patient_from_args(args)
-        pred = predict(patient, draws=_int_or_text(args.draws), seed=_int_or_text(args.seed))  # type: ignore[arg-type]
-    except InputError as exc:
-        return refuse("summary", exc)
-    report = None
-    if args.format != "json":
-        from blinacalc.report import content
+    store = _open_store()
+    _use_cache(store)
+    patient, scenario, settings, draws, seed = _run_inputs(args, store)
+    pred = predict(patient, draws=draws, seed=seed)  # type: ignore[arg-type]
+    if args.format == "json":
+        return _emit("summary", args, None, pred.to_dict())
+    from blinacalc.report import content
 
-        report = content.build(pred)
-    return _emit("summary", args, report, pred.to_dict() if args.format == "json" else None)
+    report = content.build(pred, landmarks=settings.landmarks, scenario=scenario.title if scenario else None)
+    return _emit("summary", args, report, None)
 
 
 def _tui(args: argparse.Namespace | None) -> int:
-    from blinacalc.core.model import DEFAULT_DRAWS, check_run
-    from blinacalc.core.patient import InputError, Patient
+    from blinacalc.core.patient import Patient
 
-    try:
-        patient = Patient() if args is None else patient_from_args(args)
-        draws = DEFAULT_DRAWS if args is None else _int_or_text(args.draws)
-        seed = 0 if args is None else _int_or_text(args.seed)
-        check_run(draws, seed)
-    except InputError as exc:
-        return refuse("tui", exc)
+    warnings: list[str] = []  # shown in the app, where stderr cannot be seen
+    store = _open_store(warnings.append)
+    if args is None:
+        patient, scenario, settings = Patient(), None, store.settings()
+        draws, seed = settings.draws, 0
+    else:
+        patient, scenario, settings, draws, seed = _run_inputs(args, store)
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         print(
             "blinacalc: the interactive calculator needs a terminal; for a report use `blinacalc summary`",
             file=sys.stderr,
         )
         return EXIT_USAGE
-    _use_cache()
+    _use_cache(store)
     from blinacalc.tui.app import make_app
 
-    make_app(patient, draws=draws, seed=seed).run()  # type: ignore[arg-type]
+    make_app(patient, draws=draws, seed=seed, settings=settings, scenario=scenario, warnings=warnings).run()  # type: ignore[arg-type]
+    return EXIT_OK
+
+
+def _factors_line(patient: Patient) -> str:
+    from blinacalc.report import labels as L
+
+    return ", ".join(f"{L.INPUT_NAMES[k]} {L.input_value(k, v).split(' (')[0]}" for k, v in patient.to_dict().items())
+
+
+def _scenarios(args: argparse.Namespace) -> int:
+    import json
+
+    store = _open_store()
+    if args.action == "save":
+        scenario = Scenario(args.name, patient_from_args(args), args.label)
+        store.save_scenario(scenario, force=args.force)
+        print(f"saved {scenario.name}: {_factors_line(scenario.patient)}", file=sys.stderr)
+    elif args.action == "delete":
+        store.delete_scenario(args.name)
+        print(f"deleted {args.name}", file=sys.stderr)
+    elif args.action == "rename":
+        store.rename_scenario(args.name, args.new_name, force=args.force)
+        print(f"renamed {args.name} to {args.new_name}", file=sys.stderr)
+    else:
+        chosen = [store.scenario(args.name)] if args.action == "show" else list(store.scenarios().values())
+        if args.format == "json":
+            records = [{"name": sc.name, **sc.to_dict()} for sc in chosen]
+            data = records[0] if args.action == "show" else {"scenarios": records}
+            sys.stdout.write(json.dumps(data, indent=2) + "\n")
+        elif not chosen:
+            print(
+                f"no saved scenarios yet (blinacalc scenarios save NAME ...); they are kept in {store.paths.scenarios}",
+                file=sys.stderr,
+            )
+        for sc in chosen if args.format == "text" else ():
+            label = f"  ({sc.label})" if sc.label else ""
+            print(f"{sc.name}: {_factors_line(sc.patient)}{label}")
+    return EXIT_OK
+
+
+def _settings(args: argparse.Namespace) -> int:
+    store = _open_store()
+    if args.action in ("set", "unset"):
+        if args.key == "theme" and args.action == "set":
+            from textual.theme import BUILTIN_THEMES
+
+            if args.value not in BUILTIN_THEMES:
+                raise InputError("theme", f"expected one of {', '.join(sorted(BUILTIN_THEMES))}, got {args.value!r}")
+        store.update_settings(**{args.key: args.value if args.action == "set" else None})
+    settings = store.settings()
+    for key, value in settings.shown().items():
+        shown = ", ".join(map(str, value)) if isinstance(value, list) else ("default" if value is None else value)
+        print(f"{key} = {shown}")
+    print(f"({store.paths.settings})", file=sys.stderr)
+    return EXIT_OK
+
+
+def _print_paths() -> int:
+    where = Store().paths
+    home = os.environ.get(HOME_ENV)
+    print(f"settings   {where.settings}")
+    print(f"scenarios  {where.scenarios}")
+    print(f"cache      {where.cache}")
+    print(f"({HOME_ENV}={home})" if home else f"(set {HOME_ENV} to keep everything under one folder)", file=sys.stderr)
     return EXIT_OK
 
 
@@ -279,15 +426,38 @@ def _calibrate(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _build_parser()
     args = parser.parse_args(argv)
-    commands = {"calibrate": _calibrate, "summary": _summary, "evidence": _evidence, "tui": _tui}
-    if args.command is None:
-        return _tui(None)
+    if args.paths:
+        return _print_paths()
+    commands = {
+        "calibrate": _calibrate,
+        "summary": _summary,
+        "evidence": _evidence,
+        "tui": _tui,
+        "scenarios": _scenarios,
+        "settings": _settings,
+    }
+    command = args.command or "tui"
     try:
-        return commands[args.command](args)
+        return commands[args.command](args) if args.command else _tui(None)
+    except InputError as exc:
+        return refuse(command, exc)
+    except UnknownScenarioError as exc:
+        return _fail(command, "--scenario" if getattr(args, "scenario", None) else "NAME", exc.args[0], EXIT_USAGE)
+    except ScenarioExistsError as exc:
+        flag = "NEW_NAME" if command == "scenarios" and args.action == "rename" else "NAME"
+        return _fail(command, flag, f"{exc}; add --force to replace it", EXIT_USAGE)
+    except StoreError as exc:
+        return _fail(command, None, str(exc), EXIT_IO)
     except BrokenPipeError:
         # The reader went away (e.g. `| head`): stop quietly, and keep Python from complaining at exit.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_IO
+
+
+def _fail(command: str, flag: str | None, message: str, code: int) -> int:
+    where = f"{flag}: " if flag else ""
+    print(f"blinacalc {command}: error: {where}{message}", file=sys.stderr)
+    return code
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -72,13 +72,15 @@ class Report:
 TITLE = "blinacalc · blinatumomab for relapsed/refractory Ph-negative B-ALL"
 
 
-def header(pred: Prediction) -> Section:
+def header(pred: Prediction, scenario: str | None = None) -> Section:
+    """Inputs as entered; ``scenario`` names the saved scenario they came from, if any."""
     rows = tuple((L.INPUT_NAMES[k], L.input_value(k, v)) for k, v in pred.inputs.items())
     return Section(
         "header",
         "Patient",
         (
             Text(L.DISCLAIMER, "warning"),
+            *((Text(f"Saved scenario: {scenario}", "key"),) if scenario else ()),
             Table(("Factor", "As entered"), rows, numeric=False),
             Text(
                 f"Evidence {pred.evidence_version} · blinacalc {pred.blinacalc_version} · "
@@ -110,7 +112,7 @@ def os_series(
     return tuple(out)
 
 
-def comparison(pred: Prediction, pinned: Prediction) -> Section:
+def comparison(pred: Prediction, pinned: Prediction, landmarks: tuple[int, ...] = REPORT_LANDMARKS) -> Section:
     """This patient against a pinned one: medians and landmarks side by side, with differences."""
 
     def diff_pp(a: float, b: float) -> str:
@@ -133,7 +135,7 @@ def comparison(pred: Prediction, pinned: Prediction) -> Section:
             diff_mo(pred.os.median_months.estimate, pinned.os.median_months.estimate),
         )
     ]
-    for m in REPORT_LANDMARKS:
+    for m in landmarks:
         now, then = pred.os.landmark(m).estimate, pinned.os.landmark(m).estimate
         rows.append((_LANDMARK_NAMES[m], L.pct(now), L.pct(then), diff_pp(now, then)))
     pinned_inputs = ", ".join(
@@ -176,8 +178,9 @@ def plain_words(pred: Prediction, month: int = 12) -> str:
     )
 
 
-def os_landmarks(pred: Prediction, compact: bool = False) -> Table:
-    """OS at 6 months to 5 years with intervals, and the chemotherapy comparator; ``compact`` for narrow panels."""
+def os_landmarks(pred: Prediction, compact: bool = False, landmarks: tuple[int, ...] = REPORT_LANDMARKS) -> Table:
+    """OS at ``landmarks`` (months, from ``LANDMARK_MONTHS``) with intervals, and the chemotherapy comparator;
+    ``compact`` for narrow panels."""
     os_, chemo = pred.os, pred.scenarios["os_chemotherapy"]
     columns = (
         ("Month", "OS", "95% int.", "Chemo*")
@@ -191,12 +194,12 @@ def os_landmarks(pred: Prediction, compact: bool = False) -> Table:
             L.pct_range(os_.landmark(m).lo, os_.landmark(m).hi),
             L.pct(chemo.landmark(m).estimate),
         )
-        for m in REPORT_LANDMARKS
+        for m in landmarks
     )
     return Table(columns, rows)
 
 
-def overall_survival(pred: Prediction, compact: bool = False) -> Section:
+def overall_survival(pred: Prediction, compact: bool = False, landmarks: tuple[int, ...] = REPORT_LANDMARKS) -> Section:
     """Median, plain words, landmarks (``compact``: a narrow table), plot and notes."""
     os_ = pred.os
     tower_hr = load_evidence().tower["os.hazard_ratio"]
@@ -204,7 +207,7 @@ def overall_survival(pred: Prediction, compact: bool = False) -> Section:
     blocks: list[Block] = [
         Text(f"Median overall survival {L.median(os_.median_months, '95% interval ')}", "key"),
         Text(plain_words(pred), "key"),
-        os_landmarks(pred, compact),
+        os_landmarks(pred, compact, landmarks),
         Plot(os_series(pred)),
         Text(
             f"* Cross-trial: this patient's curve with the TOWER hazard ratio for blinatumomab vs "
@@ -392,11 +395,11 @@ def limitations() -> Section:
     return Section("limitations", "Limitations", tuple(Text(f"{i}. {text}") for i, text in enumerate(items, 1)))
 
 
-def build(pred: Prediction) -> Report:
-    """The whole report, in reading order."""
+def build(pred: Prediction, *, landmarks: tuple[int, ...] = REPORT_LANDMARKS, scenario: str | None = None) -> Report:
+    """The whole report, in reading order; ``landmarks`` are the OS months tabled (the landmarks setting)."""
     parts = (
-        header(pred),
-        overall_survival(pred),
+        header(pred, scenario),
+        overall_survival(pred, landmarks=landmarks),
         response(pred),
         relapse_free_survival(pred),
         scenarios(pred),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from textual.app import App, SystemCommand
@@ -13,10 +13,18 @@ from textual.screen import Screen
 from blinacalc._fs import write_atomic
 from blinacalc.core.model import DEFAULT_DRAWS
 from blinacalc.core.patient import Patient
+from blinacalc.store import (
+    PRIVATE_FILE,
+    Scenario,
+    ScenarioExistsError,
+    Settings,
+    Store,
+    StoreError,
+)
+from blinacalc.tui.screens.dialogs import EXPORT_EXTENSIONS, ExportChoice, ExportDialog, Named, NameDialog
 from blinacalc.tui.screens.help import HelpScreen
 from blinacalc.tui.screens.main import TABS, MainScreen
-
-EXPORT_EXTENSIONS = {"markdown": "md", "html": "html", "svg": "svg"}
+from blinacalc.tui.screens.scenarios import ScenariosScreen
 
 
 class BlinacalcApp(App[None]):
@@ -27,18 +35,50 @@ class BlinacalcApp(App[None]):
         Binding("question_mark", "help", "Help"),
         Binding("p", "pin", "Pin/compare"),
         Binding("c", "toggle_chemo", "Chemo"),
-        Binding("s", "toggle_scenarios", "Scenarios"),
+        Binding("s", "toggle_scenarios", "What-if curves"),
+        Binding("o", "scenarios", "Saved"),
+        Binding("ctrl+s", "save_scenario", "Save", show=False),
         Binding("m", "tab('evidence')", "Method"),
-        Binding("e", "export('markdown')", "Export", show=False),
+        Binding("e", "export", "Export", show=False),
         *(Binding(str(i), f"tab('{tab}')", show=False) for i, tab in enumerate(TABS, 1)),
     ]
 
-    def __init__(self, patient: Patient, draws: int = DEFAULT_DRAWS, seed: int = 0) -> None:
+    def __init__(
+        self,
+        patient: Patient,
+        draws: int = DEFAULT_DRAWS,
+        seed: int = 0,
+        *,
+        settings: Settings | None = None,
+        scenario: Scenario | None = None,
+        warnings: Sequence[str] = (),
+    ) -> None:
         super().__init__()
-        self.calculator = MainScreen(patient, draws, seed)
+        self.settings = settings or Settings()
+        self.store = Store(warn=lambda message: self.notify(message, severity="warning", timeout=10))
+        self._startup_warnings = tuple(warnings)
+        self.calculator = MainScreen(patient, draws, seed, landmarks=self.settings.landmarks, scenario=scenario)
 
     def on_mount(self) -> None:
+        theme = self.settings.theme
+        if theme is not None and theme in self.available_themes:
+            self.theme = theme
+        elif theme is not None:
+            self.notify(f"Theme {theme!r} from the settings is not available; using the default.", severity="warning")
+        self.theme_changed_signal.subscribe(self, self._remember_theme)
+        for message in self._startup_warnings:
+            self.notify(message, severity="warning", timeout=10)
         self.push_screen(self.calculator)
+
+    def _remember_theme(self, theme: object) -> None:
+        """A theme chosen in the app is kept for next time (the theme setting)."""
+        name = getattr(theme, "name", None)
+        if not name or name == self.settings.theme:
+            return
+        try:
+            self.settings = self.store.update_settings(theme=name)
+        except (StoreError, ValueError) as exc:
+            self.notify(f"The theme was not kept for next time: {exc}", severity="warning")
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())
@@ -55,21 +95,80 @@ class BlinacalcApp(App[None]):
     def action_tab(self, tab: str) -> None:
         self.calculator.show_tab(tab)
 
-    def action_export(self, fmt: str) -> None:
-        from blinacalc.report import content
-        from blinacalc.report.export import render
+    # --- saved scenarios -------------------------------------------------------------------------
+    def _saved_names(self) -> frozenset[str] | None:
+        try:
+            return frozenset(self.store.scenarios())
+        except StoreError as exc:  # a newer file: refuse, never rewrite
+            self.notify(str(exc), severity="error", timeout=10)
+            return None
 
-        pred = self.calculator.prediction
-        if pred is None:
+    def action_save_scenario(self, then: Callable[[str], None] | None = None) -> None:
+        """Ask for a name and label, then save the current factors."""
+        taken = self._saved_names()
+        if taken is None:
+            return
+        current = self.calculator.scenario
+
+        def save(named: Named | None) -> None:
+            if named is None:
+                return
+            scenario = Scenario(named.name, self.calculator.patient, named.label)
+            try:
+                self.store.save_scenario(scenario, force=named.replace)
+            except (StoreError, ScenarioExistsError) as exc:
+                self.notify(str(exc), severity="error", timeout=10)
+                return
+            self.calculator.scenario = scenario
+            self.notify(f"Saved {scenario.name}.")
+            if then is not None:
+                then(scenario.name)
+
+        self.push_screen(
+            NameDialog(
+                "Save the current patient as a scenario",
+                name=current.name if current else "",
+                label=current.label if current else None,
+                taken=taken,
+            ),
+            save,
+        )
+
+    def action_scenarios(self) -> None:
+        if self._saved_names() is None:
+            return
+
+        def opened(scenario: Scenario | None) -> None:
+            if scenario is not None:
+                self.calculator.open_scenario(scenario)
+
+        screen = ScenariosScreen(self.store, lambda: self.action_save_scenario(then=screen.refresh_list))
+        self.push_screen(screen, opened)
+
+    # --- export ----------------------------------------------------------------------------------
+    def action_export(self, fmt: str = "markdown") -> None:
+        """Ask where (the current folder by default), then write the report; replaces only if asked."""
+        if self.calculator.prediction is None:
             self.notify("Nothing to export yet.", severity="warning")
             return
-        path = Path.cwd() / f"blinacalc-report-{time.strftime('%Y%m%d-%H%M%S')}.{EXPORT_EXTENSIONS[fmt]}"
-        try:
-            write_atomic(path, render(content.build(pred), fmt), overwrite=False)
-        except OSError as exc:
-            self.notify(f"Could not write {path}: {exc.strerror or exc}", severity="error")
+        default = Path.cwd() / f"blinacalc-report-{time.strftime('%Y%m%d-%H%M%S')}"
+        self.push_screen(ExportDialog(default, fmt), self._write_export)
+
+    def _write_export(self, choice: ExportChoice | None) -> None:
+        from blinacalc.report.export import render
+
+        if choice is None:
             return
-        self.notify(f"Report saved to {path}")
+        try:
+            text = render(self.calculator.report(), choice.fmt)
+            write_atomic(choice.path, text, overwrite=choice.replace, mode=PRIVATE_FILE)
+        except FileExistsError:
+            self.notify(f"{choice.path} appeared meanwhile; nothing was overwritten.", severity="error")
+            return
+        except OSError as exc:
+            self.notify(f"Could not write {choice.path}: {exc.strerror or exc}", severity="error", timeout=10)
+            return
+        self.notify(f"Report saved to {choice.path}")
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
@@ -80,12 +179,18 @@ class BlinacalcApp(App[None]):
             "Show or hide the chemotherapy comparator", "TOWER hazard ratio, cross-trial", self.action_toggle_chemo
         )
         yield SystemCommand(
-            "Show or hide scenario curves", "OS if CR/CRh is reached or not", self.action_toggle_scenarios
+            "Show or hide the what-if curves", "OS if CR/CRh is reached or not", self.action_toggle_scenarios
+        )
+        yield SystemCommand(
+            "Save scenario", "Save the current factors under a name (Ctrl+S)", self.action_save_scenario
+        )
+        yield SystemCommand(
+            "Saved scenarios: open, rename, delete", "Your saved what-if patients (o)", self.action_scenarios
         )
         for fmt in EXPORT_EXTENSIONS:
             yield SystemCommand(
                 f"Export report as {fmt}",
-                "Written to the current folder; never overwrites",
+                "Choose where; an existing file is replaced only if you tick Replace",
                 lambda f=fmt: self.action_export(f),
             )
         yield SystemCommand(
@@ -95,6 +200,16 @@ class BlinacalcApp(App[None]):
         )
 
 
-def make_app(patient: Patient | None = None, *, draws: int = DEFAULT_DRAWS, seed: int = 0) -> BlinacalcApp:
+def make_app(
+    patient: Patient | None = None,
+    *,
+    draws: int = DEFAULT_DRAWS,
+    seed: int = 0,
+    settings: Settings | None = None,
+    scenario: Scenario | None = None,
+    warnings: Sequence[str] = (),
+) -> BlinacalcApp:
     """The one app factory, for the entry point and the tests. Validate inputs before calling."""
-    return BlinacalcApp(patient or Patient(), draws=draws, seed=seed)
+    return BlinacalcApp(
+        patient or Patient(), draws=draws, seed=seed, settings=settings, scenario=scenario, warnings=warnings
+    )

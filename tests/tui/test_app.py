@@ -160,7 +160,11 @@ async def test_stale_results_are_dropped():
         assert app.screen.prediction is current
 
 
-async def test_export_writes_a_new_file_and_never_overwrites(tmp_path, monkeypatch):
+async def test_export_asks_where_and_never_overwrites_unless_asked(tmp_path, monkeypatch):
+    from textual.widgets import Checkbox, Input
+
+    from blinacalc.tui.screens.dialogs import ExportDialog
+
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr("blinacalc.tui.app.time.strftime", lambda _fmt: "20260101-000000")
     app = make_app(draws=DRAWS)
@@ -168,14 +172,58 @@ async def test_export_writes_a_new_file_and_never_overwrites(tmp_path, monkeypat
         await settle(app, pilot)
         await pilot.press("e")
         await pilot.pause()
-        (path,) = tmp_path.glob("blinacalc-report-*.md")
-        first = path.read_text()
-        assert first.startswith("# blinacalc")
-        path.write_text("edited by the user")
-        await pilot.press("e")  # same name: must not overwrite
+        assert isinstance(app.screen, ExportDialog)
+        path = tmp_path / "blinacalc-report-20260101-000000.md"
+        assert app.screen.query_one("#path", Input).value == str(path)  # the current folder by default
+        await pilot.press("enter")
         await pilot.pause()
+        assert path.read_text().startswith("# blinacalc")
+        assert path.stat().st_mode & 0o777 == 0o600
+        path.write_text("edited by the user")
+
+        await pilot.press("e")  # same name: refused inline, the dialog stays open
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ExportDialog)
+        assert "tick Replace" in str(app.screen.query_one(".dialog-error", Static).content)
         assert path.read_text() == "edited by the user"
-        assert len(list(tmp_path.iterdir())) == 1
+
+        app.screen.query_one("#replace", Checkbox).value = True  # asked explicitly: replaced
+        await pilot.press("enter")
+        await pilot.pause()
+        assert path.read_text().startswith("# blinacalc")
+        assert sorted(p.name for p in tmp_path.iterdir()) == [path.name]
+
+
+async def test_export_to_a_chosen_path_and_format(tmp_path):
+    from textual.widgets import Input
+
+    app = make_app(Patient(ecog=0), draws=DRAWS)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("e")
+        await pilot.pause()
+        app.screen.query_one("#path", Input).value = str(tmp_path / "ward" / "report.md")
+        app.screen.query_one("#fmt", Select).value = "html"
+        await pilot.pause()
+        assert app.screen.query_one("#path", Input).value == str(tmp_path / "ward" / "report.html")
+        app.screen.query_one("#path", Input).focus()
+        await pilot.press("enter")  # the folder does not exist: an error, nothing written
+        await pilot.pause()
+        assert not (tmp_path / "ward").exists()
+        assert any("Could not write" in n.message for n in app._notifications)
+        (tmp_path / "ward").mkdir()
+        await pilot.press("e")
+        await pilot.pause()
+        app.screen.query_one("#path", Input).value = str(tmp_path / "ward" / "report.html")
+        app.screen.query_one("#fmt", Select).value = "html"
+        await pilot.pause()
+        app.screen.query_one("#path", Input).focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        html = (tmp_path / "ward" / "report.html").read_text()
+        assert html.lstrip().lower().startswith("<!doctype html") and "0 (fully active)" in html
 
 
 async def test_quit_key():

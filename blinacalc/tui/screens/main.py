@@ -19,6 +19,7 @@ from blinacalc.core.patient import Patient
 from blinacalc.core.result import Prediction
 from blinacalc.report import content as C
 from blinacalc.report import evidenceview, richview
+from blinacalc.store import Scenario
 from blinacalc.tui.widgets.inputs import InputsPanel
 from blinacalc.tui.widgets.survival import SurvivalPlot, colours_for, legend
 
@@ -36,11 +37,23 @@ class MainScreen(Screen):
     show_chemo: reactive[bool] = reactive(True)
     show_scenarios: reactive[bool] = reactive(False)
 
-    def __init__(self, patient: Patient, draws: int, seed: int) -> None:
+    scenario: reactive[Scenario | None] = reactive(None, init=False)
+
+    def __init__(
+        self,
+        patient: Patient,
+        draws: int,
+        seed: int,
+        *,
+        landmarks: tuple[int, ...] = C.REPORT_LANDMARKS,
+        scenario: Scenario | None = None,
+    ) -> None:
         super().__init__()
         self.patient = patient
         self.draws = draws
         self.seed = seed
+        self.landmarks = landmarks
+        self.set_reactive(MainScreen.scenario, scenario)
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -66,7 +79,7 @@ class MainScreen(Screen):
 
     def on_mount(self) -> None:
         self.title = "blinacalc"
-        self.sub_title = f"illustrative, not for clinical decisions · evidence {load_evidence().version}"
+        self._show_scenario()
         self.query_one("#harms-view", Static).update(_section(C.potential_harms()))
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self._render_survival())
         self.compute(self.patient)
@@ -74,7 +87,27 @@ class MainScreen(Screen):
     # --- inputs -> prediction ------------------------------------------------------------------
     def on_inputs_panel_changed(self, event: InputsPanel.Changed) -> None:
         self.patient = event.patient
+        self._show_scenario()
         self.compute(event.patient)
+
+    def open_scenario(self, scenario: Scenario) -> None:
+        """Show a saved scenario: its factors go into the inputs, which recompute as usual."""
+        self.scenario = scenario
+        self.query_one(InputsPanel).set_patient(scenario.patient)
+        self.notify(f"Opened {scenario.name}.", timeout=3)
+
+    def watch_scenario(self) -> None:
+        self._show_scenario()
+
+    def _show_scenario(self) -> None:
+        """The header names the saved scenario shown, and says when a factor has since changed."""
+        base = f"illustrative, not for clinical decisions · evidence {load_evidence().version}"
+        sc = self.scenario
+        if sc is None:
+            self.sub_title = base
+        else:
+            changed = "" if sc.patient == self.patient else ", changed"
+            self.sub_title = f"{sc.name}{changed} · {base}"
 
     @work(thread=True, exclusive=True, group="predict")
     def compute(self, patient: Patient) -> None:
@@ -117,14 +150,21 @@ class MainScreen(Screen):
         self.query_one(SurvivalPlot).draw(series, colours)
         self.query_one("#os-legend", Static).update(legend(series, colours))
         parts: list[RenderableType] = [richview.paragraph(C.Text(w, "warning")) for w in pred.warnings]
-        parts.append(_section(C.overall_survival(pred, compact=True), skip=(C.Plot,)))
+        parts.append(_section(C.overall_survival(pred, compact=True, landmarks=self.landmarks), skip=(C.Plot,)))
         if self.pinned is not None:
-            parts += [Text(), _section(C.comparison(pred, self.pinned))]
+            parts += [Text(), _section(C.comparison(pred, self.pinned, self.landmarks))]
         self.query_one("#os-summary", Static).update(Group(*parts))
 
     def _evidence(self) -> RenderableType:
         report = evidenceview.report(load_evidence())
         return Group(_section(C.limitations()), Text(), *(richview.section(s) for s in report.sections))
+
+    def report(self) -> C.Report:
+        """The full report for the patient shown, as exported."""
+        assert self.prediction is not None
+        sc = self.scenario
+        shown = sc is not None and sc.patient.to_dict() == self.prediction.inputs
+        return C.build(self.prediction, landmarks=self.landmarks, scenario=sc.title if shown else None)
 
     # --- actions (bound in the app) ------------------------------------------------------------
     def toggle_pin(self) -> None:

@@ -1,0 +1,175 @@
+"""Small modal dialogs: a scenario name (and label), a yes/no question, and where to export a report.
+
+Each dialog checks what it can and shows the problem inline; the caller does the saving and
+reports I/O errors. Escape always cancels (the dialog returns None).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Checkbox, Input, Label, Select, Static
+
+from blinacalc.core.patient import InputError
+from blinacalc.store import MAX_LABEL, NAME_RULE, check_label, check_name
+
+EXPORT_EXTENSIONS = {"markdown": ".md", "html": ".html", "svg": ".svg"}
+
+
+class _Dialog(ModalScreen):
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def show_error(self, message: str) -> None:
+        self.query_one(".dialog-error", Static).update(message)
+
+
+@dataclass(frozen=True, slots=True)
+class Named:
+    name: str
+    label: str | None
+    replace: bool
+
+
+class NameDialog(_Dialog):
+    """Ask for a scenario name, and (when saving) a label; ``taken`` names need the Replace box ticked."""
+
+    def __init__(
+        self,
+        title: str,
+        *,
+        name: str = "",
+        label: str | None = None,
+        ask_label: bool = True,
+        taken: frozenset[str] = frozenset(),
+    ) -> None:
+        super().__init__()
+        self._title, self._name, self._label, self._ask_label, self._taken = title, name, label, ask_label, taken
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(self._title, classes="dialog-title")
+            yield Input(self._name, placeholder="name, e.g. current or ecog-better", id="name", max_length=32)
+            if self._ask_label:
+                yield Input(
+                    self._label or "",
+                    placeholder="label (optional), e.g. if ECOG improves",
+                    id="label",
+                    max_length=MAX_LABEL,
+                )
+            yield Checkbox("Replace a scenario saved under this name", id="replace")
+            yield Static(
+                f"Name: {NAME_RULE}. No patient names, dates of birth or record numbers.", classes="dialog-note"
+            )
+            yield Static(classes="dialog-error")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Save", variant="primary", id="ok")
+                yield Button("Cancel", id="cancel")
+
+    def on_input_submitted(self) -> None:
+        self._submit()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self._submit() if event.button.id == "ok" else self.dismiss(None)
+
+    def _submit(self) -> None:
+        name = self.query_one("#name", Input).value.strip()
+        label = self.query_one("#label", Input).value if self._ask_label else None
+        replace = self.query_one("#replace", Checkbox).value
+        try:
+            check_name(name)
+            label = check_label(label)
+        except InputError as exc:
+            self.show_error(f"{exc.field.capitalize()}: {exc.message}")
+            return
+        if name in self._taken and not replace:
+            self.show_error(f"A scenario named {name!r} is saved already: tick Replace, or choose another name.")
+            return
+        self.dismiss(Named(name, label, replace))
+
+
+class ConfirmDialog(_Dialog):
+    """A yes/no question; returns True for yes."""
+
+    BINDINGS = [Binding("escape,n", "cancel", "No"), Binding("y", "yes", "Yes")]
+
+    def __init__(self, question: str) -> None:
+        super().__init__()
+        self._question = question
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(self._question, classes="dialog-title")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Yes (y)", variant="error", id="yes")
+                yield Button("No (n)", id="no")
+
+    def action_yes(self) -> None:
+        self.dismiss(True)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(True if event.button.id == "yes" else None)
+
+
+@dataclass(frozen=True, slots=True)
+class ExportChoice:
+    path: Path
+    fmt: str
+    replace: bool
+
+
+class ExportDialog(_Dialog):
+    """Where to write the report and in which format. An existing file is replaced only if asked."""
+
+    def __init__(self, default: Path, fmt: str = "markdown") -> None:
+        super().__init__()
+        self._default, self._fmt = default.with_suffix(EXPORT_EXTENSIONS[fmt]), fmt
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label("Export the report", classes="dialog-title")
+            yield Select([(f, f) for f in EXPORT_EXTENSIONS], value=self._fmt, allow_blank=False, id="fmt")
+            yield Input(str(self._default), id="path")
+            yield Checkbox("Replace the file if it exists", id="replace")
+            yield Static(classes="dialog-error")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Export", variant="primary", id="ok")
+                yield Button("Cancel", id="cancel")
+
+    def on_mount(self) -> None:
+        self.query_one("#path", Input).focus()
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        """Follow the format with the file's extension, if it has one of ours."""
+        box = self.query_one("#path", Input)
+        path = Path(box.value)
+        if path.suffix in EXPORT_EXTENSIONS.values():
+            box.value = str(path.with_suffix(EXPORT_EXTENSIONS[str(event.value)]))
+
+    def on_input_submitted(self) -> None:
+        self._submit()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self._submit() if event.button.id == "ok" else self.dismiss(None)
+
+    def _submit(self) -> None:
+        text = self.query_one("#path", Input).value.strip()
+        if not text:
+            self.show_error("Path: enter a file name.")
+            return
+        path = Path(text).expanduser()
+        if path.is_dir():
+            self.show_error(f"Path: {path} is a folder; add a file name.")
+            return
+        replace = self.query_one("#replace", Checkbox).value
+        if path.exists() and not replace:
+            self.show_error(f"{path} exists: tick Replace to overwrite it, or choose another name.")
+            return
+        self.dismiss(ExportChoice(path, str(self.query_one("#fmt", Select).value), replace))
