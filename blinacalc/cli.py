@@ -321,7 +321,7 @@ def _tui(args: argparse.Namespace | None) -> int:
 def _factors_line(patient: Patient) -> str:
     from blinacalc.report import labels as L
 
-    return ", ".join(f"{L.INPUT_NAMES[k]} {L.input_value(k, v).split(' (')[0]}" for k, v in patient.to_dict().items())
+    return L.factors_line(patient.to_dict())
 
 
 def _scenarios(args: argparse.Namespace) -> int:

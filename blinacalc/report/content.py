@@ -138,9 +138,7 @@ def comparison(pred: Prediction, pinned: Prediction, landmarks: tuple[int, ...] 
     for m in landmarks:
         now, then = pred.os.landmark(m).estimate, pinned.os.landmark(m).estimate
         rows.append((_LANDMARK_NAMES[m], L.pct(now), L.pct(then), diff_pp(now, then)))
-    pinned_inputs = ", ".join(
-        f"{L.INPUT_NAMES[k]} {L.input_value(k, v).split(' (')[0]}" for k, v in pinned.inputs.items()
-    )
+    pinned_inputs = L.factors_line(pinned.inputs)
     return Section(
         "compare",
         "Compared with the pinned patient (overall survival)",

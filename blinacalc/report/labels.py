@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from blinacalc.core.result import Interval, Rate
 
 DISCLAIMER = (
@@ -75,6 +77,19 @@ def input_value(name: str, value: int | bool | None) -> str:
     if name == "salvage_line":
         return f"{ordinal(int(value))} salvage"
     return "yes" if value else "no"
+
+
+def factors_line(inputs: Mapping[str, int | bool | None]) -> str:
+    """The four factors on one short line: ``ECOG 1, 2nd salvage, prior HSCT no, t(4;11) unknown``."""
+    ecog, line = inputs["ecog"], inputs["salvage_line"]
+    return ", ".join(
+        (
+            f"ECOG {UNKNOWN if ecog is None else ecog}",
+            f"salvage line {UNKNOWN}" if line is None else f"{ordinal(int(line))} salvage",
+            f"prior HSCT {input_value('prior_hsct', inputs['prior_hsct'])}",
+            f"t(4;11) {input_value('t411', inputs['t411'])}",
+        )
+    )
 
 
 def pct(x: float | None, digits: int = 0) -> str:

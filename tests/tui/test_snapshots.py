@@ -6,6 +6,8 @@ open the changed SVGs under ``__snapshots__`` and look at every one before commi
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from blinacalc import Patient
@@ -51,6 +53,33 @@ def test_help(snap_compare):
     async def run_before(pilot) -> None:
         await _settled(pilot)
         await pilot.press("question_mark")
+        await pilot.pause()
+
+    assert snap_compare(make_app(PATIENT), terminal_size=(80, 24), run_before=run_before)
+
+
+def test_saved_scenarios_screen(snap_compare):
+    from blinacalc.store import Scenario, Store
+
+    Store().save_scenario(Scenario("current", PATIENT, "as seen today"))
+    Store().save_scenario(Scenario("ecog-0", Patient(ecog=0, salvage_line=2, prior_hsct=False)))
+
+    async def run_before(pilot) -> None:
+        await _settled(pilot)
+        await pilot.press("o")
+        await pilot.pause()
+
+    assert snap_compare(make_app(PATIENT), terminal_size=(80, 24), run_before=run_before)
+
+
+def test_export_dialog(snap_compare, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("blinacalc.tui.app.Path.cwd", lambda: Path("/home/clinic"))
+    monkeypatch.setattr("blinacalc.tui.app.time.strftime", lambda _fmt: "20260101-000000")
+
+    async def run_before(pilot) -> None:
+        await _settled(pilot)
+        await pilot.press("e")
         await pilot.pause()
 
     assert snap_compare(make_app(PATIENT), terminal_size=(80, 24), run_before=run_before)

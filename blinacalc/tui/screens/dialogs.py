@@ -56,22 +56,29 @@ class NameDialog(_Dialog):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label(self._title, classes="dialog-title")
-            yield Input(self._name, placeholder="name, e.g. current or ecog-better", id="name", max_length=32)
-            if self._ask_label:
+            with Horizontal(classes="dialog-row"):
+                yield Label("Name", classes="dialog-label")
                 yield Input(
-                    self._label or "",
-                    placeholder="label (optional), e.g. if ECOG improves",
-                    id="label",
-                    max_length=MAX_LABEL,
+                    self._name, placeholder="e.g. current or ecog-better", id="name", max_length=32, compact=True
                 )
-            yield Checkbox("Replace a scenario saved under this name", id="replace")
+            if self._ask_label:
+                with Horizontal(classes="dialog-row"):
+                    yield Label("Label", classes="dialog-label")
+                    yield Input(
+                        self._label or "",
+                        placeholder="optional, e.g. if ECOG improves",
+                        id="label",
+                        max_length=MAX_LABEL,
+                        compact=True,
+                    )
+            yield Checkbox("Replace a scenario saved under this name", id="replace", compact=True)
             yield Static(
                 f"Name: {NAME_RULE}. No patient names, dates of birth or record numbers.", classes="dialog-note"
             )
             yield Static(classes="dialog-error")
             with Horizontal(classes="dialog-buttons"):
-                yield Button("Save", variant="primary", id="ok")
-                yield Button("Cancel", id="cancel")
+                yield Button("Save", variant="primary", id="ok", compact=True)
+                yield Button("Cancel", id="cancel", compact=True)
 
     def on_input_submitted(self) -> None:
         self._submit()
@@ -108,8 +115,8 @@ class ConfirmDialog(_Dialog):
         with Vertical(classes="dialog"):
             yield Static(self._question, classes="dialog-title")
             with Horizontal(classes="dialog-buttons"):
-                yield Button("Yes (y)", variant="error", id="yes")
-                yield Button("No (n)", id="no")
+                yield Button("Yes (y)", variant="error", id="yes", compact=True)
+                yield Button("No (n)", id="no", compact=True)
 
     def action_yes(self) -> None:
         self.dismiss(True)
@@ -135,13 +142,19 @@ class ExportDialog(_Dialog):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label("Export the report", classes="dialog-title")
-            yield Select([(f, f) for f in EXPORT_EXTENSIONS], value=self._fmt, allow_blank=False, id="fmt")
-            yield Input(str(self._default), id="path")
-            yield Checkbox("Replace the file if it exists", id="replace")
+            with Horizontal(classes="dialog-row"):
+                yield Label("Format", classes="dialog-label")
+                yield Select(
+                    [(f, f) for f in EXPORT_EXTENSIONS], value=self._fmt, allow_blank=False, id="fmt", compact=True
+                )
+            with Horizontal(classes="dialog-row"):
+                yield Label("File", classes="dialog-label")
+                yield Input(str(self._default), id="path", compact=True)
+            yield Checkbox("Replace the file if it exists", id="replace", compact=True)
             yield Static(classes="dialog-error")
             with Horizontal(classes="dialog-buttons"):
-                yield Button("Export", variant="primary", id="ok")
-                yield Button("Cancel", id="cancel")
+                yield Button("Export", variant="primary", id="ok", compact=True)
+                yield Button("Cancel", id="cancel", compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#path", Input).focus()

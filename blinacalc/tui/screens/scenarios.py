@@ -19,9 +19,7 @@ from blinacalc.tui.screens.dialogs import ConfirmDialog, Named, NameDialog
 
 
 def describe(scenario: Scenario) -> str:
-    factors = ", ".join(
-        f"{L.INPUT_NAMES[k]} {L.input_value(k, v).split(' (')[0]}" for k, v in scenario.patient.to_dict().items()
-    )
+    factors = L.factors_line(scenario.patient.to_dict())
     label = f" — {scenario.label}" if scenario.label else ""
     return f"{scenario.name}{label}\n  {factors}"
 
