@@ -38,9 +38,15 @@ async def main() -> None:
     await shot("tui-120x40", (120, 40))
     await shot("tui-compare", (120, 40), keys=("p",), ecog_after_pin=0)
     await shot("tui-response", (120, 40), keys=("2",))
+    from blinacalc import Patient
+    from blinacalc.store import Scenario, Store
+
+    Store().save_scenario(Scenario("current", Patient(ecog=1, salvage_line=2, prior_hsct=False), "as seen today"))
+    Store().save_scenario(Scenario("ecog-0", Patient(ecog=0, salvage_line=2, prior_hsct=False), "if ECOG improves"))
+    await shot("tui-scenarios", (100, 30), keys=("o",))
 
 
 if __name__ == "__main__":
-    os.environ.setdefault("BLINACALC_HOME", tempfile.mkdtemp())  # never the user's own files
+    os.environ["BLINACALC_HOME"] = tempfile.mkdtemp()  # never the user's own files
     asyncio.run(main())
     print(f"wrote {IMAGES}")
