@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -10,10 +11,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from blinacalc._version import __version__
+from blinacalc.cohort.read import CohortFileError
 from blinacalc.core.patient import InputError
 from blinacalc.store import (
     HOME_ENV,
     NAME_RULE,
+    PRIVATE_FILE,
     SETTING_KEYS,
     Scenario,
     ScenarioExistsError,
@@ -28,7 +31,7 @@ if TYPE_CHECKING:
     from blinacalc.core.patient import Patient
     from blinacalc.report.content import Report
 
-EXIT_OK, EXIT_IO, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_IO, EXIT_USAGE, EXIT_ROWS_REFUSED = 0, 1, 2, 3
 FORMATS = ("rich", "json", "markdown", "html", "svg")
 TERMINAL_MAX_WIDTH = 110
 # The flag that sets each model input, for error messages.
@@ -40,6 +43,7 @@ FLAGS = {
     "draws": "--draws",
     "seed": "--seed",
     "name": "NAME",
+    "bootstrap": "--bootstrap",
     "label": "--label",
 }
 _YES_NO = {"yes": True, "no": False, "unknown": None}
@@ -113,6 +117,35 @@ def _build_parser() -> argparse.ArgumentParser:
     ren.add_argument("--force", action="store_true", help="replace a scenario already saved under NEW_NAME")
     dele = ssub.add_parser("delete", help="delete a saved scenario")
     dele.add_argument("name", metavar="NAME")
+
+    batch = sub.add_parser(
+        "batch",
+        help="the calculator for every row of a CSV file (id, ecog, salvage_line, prior_hsct, t411)",
+        description="One output row per input row, in order: the input columns, then OS median and OS at "
+        "6/12/24/36/60 months (estimate, lo, hi), RFS median, CR/CRh rate and an error column. A blank cell "
+        "is unknown. Exit code 3 if any row was refused (its error column says why).",
+    )
+    batch.add_argument("input", metavar="INPUT.csv")
+    batch.add_argument("-o", "--output", metavar="FILE", help="write to FILE (atomically) instead of stdout")
+    batch.add_argument("--force", action="store_true", help="with -o, replace FILE if it exists")
+    batch.add_argument("--format", choices=("csv", "json"), default="csv", help="output format (default csv)")
+    _add_run_flags(batch)
+
+    val = sub.add_parser(
+        "validate",
+        help="observed vs predicted survival on your own cohort (calibration, C-index)",
+        description="External validation: Kaplan-Meier OS against the mean predicted curve at 6/12/24 months, "
+        "calibration in thirds of predicted 12-month OS, and Harrell's C-index with a bootstrap CI.",
+    )
+    val.add_argument("input", metavar="COHORT.csv")
+    val.add_argument("--time-col", required=True, metavar="COL", help="column with follow-up time")
+    val.add_argument("--event-col", required=True, metavar="COL", help="column with the event: 1 death, 0 censored")
+    val.add_argument("--time-unit", choices=("months", "days"), default="months", help="unit of --time-col")
+    val.add_argument("--bootstrap", default="200", metavar="N", help="bootstrap samples for the C-index CI (0-10000)")
+    _add_run_flags(val)
+    val.add_argument("--format", choices=("rich", "json"), default="rich", help="output format (default rich)")
+    val.add_argument("-o", "--output", metavar="FILE", help="write to FILE (atomically) instead of stdout")
+    val.add_argument("--force", action="store_true", help="with -o, replace FILE if it exists")
 
     sett = sub.add_parser(
         "settings",
@@ -223,6 +256,11 @@ def _emit(command: str, args: argparse.Namespace, report: Report | None, json_da
 
         assert report is not None
         text = render(report, args.format)
+    return _write_text(command, args, text)
+
+
+def _write_text(command: str, args: argparse.Namespace, text: str) -> int:
+    """``text`` to stdout, or atomically to ``-o FILE`` (never replacing it without ``--force``)."""
     if args.output is None:
         sys.stdout.write(text)
         return EXIT_OK
@@ -372,6 +410,87 @@ def _settings(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _draws_seed(args: argparse.Namespace) -> tuple[int, int]:
+    from blinacalc.core.model import check_run
+
+    draws = _open_store().settings().draws if args.draws is None else _int_or_text(args.draws)
+    seed = _int_or_text(args.seed)
+    check_run(draws, seed)
+    return draws, seed  # type: ignore[return-value]
+
+
+def _batch(args: argparse.Namespace) -> int:
+    from contextlib import nullcontext
+
+    from blinacalc._fs import atomic_open
+    from blinacalc.cohort import batch
+
+    draws, seed = _draws_seed(args)
+    source = Path(args.input)
+    progress, stop = (None, lambda: None)
+    if sys.stderr.isatty() and source.is_file():
+        progress, stop = batch.progress_reporter(source)
+    refused: list[str] = []
+    target = Path(args.output) if args.output else None
+    sink = (
+        atomic_open(target, overwrite=args.force, mode=PRIVATE_FILE, newline="")
+        if target is not None
+        else nullcontext(sys.stdout)
+    )
+    try:
+        with sink as out:
+            result = batch.run(
+                source, out, fmt=args.format, draws=draws, seed=seed, on_refused=refused.append, on_progress=progress
+            )
+    except FileExistsError:
+        return _fail("batch", "-o/--output", f"{target} exists; add --force to replace it", EXIT_USAGE)
+    finally:
+        stop()
+    for line in refused:
+        print(f"blinacalc batch: {line}", file=sys.stderr)
+    more = result.refused - len(refused)
+    if more > 0:
+        print(f"blinacalc batch: ... and {more:,} more refused rows (see the error column)", file=sys.stderr)
+    where = f" to {target}" if target else ""
+    print(
+        f"blinacalc batch: {result.rows:,} rows{where}, {result.refused:,} refused; "
+        f"{result.classes} distinct predictions ({draws:,} draws, seed {seed})",
+        file=sys.stderr,
+    )
+    return EXIT_ROWS_REFUSED if result.refused else EXIT_OK
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from blinacalc.cohort.validate import validate
+
+    draws, seed = _draws_seed(args)
+    bootstrap = _int_or_text(args.bootstrap)
+    if isinstance(bootstrap, str) or not 0 <= bootstrap <= 10_000:
+        raise InputError("bootstrap", f"expected an integer from 0 to 10,000, got {args.bootstrap!r}")
+    record = validate(
+        Path(args.input),
+        args.time_col,
+        args.event_col,
+        unit=args.time_unit,
+        draws=draws,
+        seed=seed,
+        bootstrap=bootstrap,
+    )
+    if args.format == "json":
+        return _emit("validate", args, None, record)
+    from rich.console import Console
+
+    from blinacalc.report import validationview
+
+    renderable = validationview.render(record)
+    if args.output is None:
+        Console().print(renderable)
+        return EXIT_OK
+    console = Console(record=True, width=100, file=io.StringIO())
+    console.print(renderable)
+    return _write_text("validate", args, console.export_text())
+
+
 def _print_paths() -> int:
     where = Store().paths
     home = os.environ.get(HOME_ENV)
@@ -435,6 +554,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "tui": _tui,
         "scenarios": _scenarios,
         "settings": _settings,
+        "batch": _batch,
+        "validate": _validate,
     }
     command = args.command or "tui"
     try:
@@ -448,6 +569,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(command, flag, f"{exc}; add --force to replace it", EXIT_USAGE)
     except StoreError as exc:
         return _fail(command, None, str(exc), EXIT_IO)
+    except CohortFileError as exc:
+        return _fail(command, None, str(exc), EXIT_USAGE)
+    except OSError as exc:  # reading the input or writing the output
+        where = f" {exc.filename}" if exc.filename else ""
+        return _fail(command, None, f"cannot read or write{where}: {exc.strerror or exc}", EXIT_IO)
     except BrokenPipeError:
         # The reader went away (e.g. `| head`): stop quietly, and keep Python from complaining at exit.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -1,0 +1,191 @@
+"""``blinacalc batch``: the calculator over every row of a CSV file, streamed.
+
+The model depends on the patient only through four binary factors (ECOG 0 vs 1+, 1st vs later
+salvage, prior HSCT, t(4;11)), each possibly unknown: at most 3^4 = 81 distinct predictions. Each is
+computed once, on first sight, and its output cells reused; rows are read and written one at a
+time, so memory does not grow with the file.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from blinacalc.cohort.read import FACTOR_COLUMNS, CohortFileError, CohortReader, parse_patient
+from blinacalc.core.patient import InputError, Patient
+from blinacalc.core.result import Interval, Prediction
+
+REQUIRED = ("id", *FACTOR_COLUMNS)
+OS_MONTHS = (6, 12, 24, 36, 60)
+OUTPUT_COLUMNS = (
+    "os_median",
+    "os_median_lo",
+    "os_median_hi",
+    *(f"os_{m}mo{part}" for m in OS_MONTHS for part in ("", "_lo", "_hi")),
+    "rfs_median",
+    "rfs_median_lo",
+    "rfs_median_hi",
+    "cr_crh",
+    "cr_crh_lo",
+    "cr_crh_hi",
+    "error",
+)
+MAX_REPORTED = 100  # refused rows listed on stderr one by one; all of them are in the error column
+
+
+def _months(x: float | None) -> str:
+    return "" if x is None else f"{x:.2f}"
+
+
+def _prop(x: float | None) -> str:
+    return "" if x is None else f"{x:.4f}"
+
+
+def output_cells(pred: Prediction) -> tuple[str, ...]:
+    """The prediction's output columns (all but ``error``), as text: months to 2 decimals, proportions to 4;
+    an empty median means not reached within 60 months."""
+
+    def median(iv: Interval) -> tuple[str, ...]:
+        return (_months(iv.estimate), _months(iv.lo), _months(iv.hi))
+
+    cells: list[str] = [*median(pred.os.median_months)]
+    for m in OS_MONTHS:
+        lm = pred.os.landmark(m)
+        cells += [_prop(lm.estimate), _prop(lm.lo), _prop(lm.hi)]
+    cells += median(pred.rfs.median_months)
+    cr = pred.response.cr_crh
+    cells += [_prop(cr.estimate), _prop(cr.lo), _prop(cr.hi)]
+    return tuple(cells)
+
+
+@dataclass
+class BatchResult:
+    rows: int = 0
+    refused: int = 0
+    classes: int = 0
+
+
+class Predictions:
+    """One prediction per model class (the patient's four indicators), computed on first sight."""
+
+    def __init__(self, draws: int, seed: int) -> None:
+        self.draws, self.seed = draws, seed
+        self._cells: dict[tuple[bool | None, ...], tuple[str, ...]] = {}
+
+    def cells(self, patient: Patient) -> tuple[str, ...]:
+        key = patient.indicators
+        found = self._cells.get(key)
+        if found is None:
+            from blinacalc.core.model import predict
+
+            found = self._cells[key] = output_cells(predict(patient, draws=self.draws, seed=self.seed))
+        return found
+
+    def __len__(self) -> int:
+        return len(self._cells)
+
+
+def run(
+    source: Path,
+    out: IO[str],
+    *,
+    fmt: str = "csv",
+    draws: int,
+    seed: int,
+    on_refused: Callable[[str], None] = lambda line: None,
+    on_progress: Callable[[int], None] | None = None,
+) -> BatchResult:
+    """Read ``source``, write one output row per input row to ``out``, in order; return the counts.
+
+    Raises CohortFileError for a file that cannot be used at all (missing columns, not UTF-8, ...).
+    """
+    reader = CohortReader.open(source, REQUIRED)
+    clash = sorted(set(reader.keys) & set(OUTPUT_COLUMNS))
+    if clash:
+        reader.close()
+        raise CohortFileError(f"{source}: input column {clash[0]!r} has the name of an output column; rename it")
+    predictions = Predictions(draws, seed)
+    result = BatchResult()
+    blanks = ("",) * (len(OUTPUT_COLUMNS) - 1)
+    header = [*reader.header, *OUTPUT_COLUMNS]
+    write = _csv_writer(out, header) if fmt == "csv" else _json_writer(out, header, reader.keys)
+    try:
+        for line, raw, cells in reader.rows():
+            try:
+                if cells is None:
+                    raise InputError("row", f"expected {len(reader.keys)} fields, got {len(raw)}")
+                values, error = predictions.cells(parse_patient(cells)), ""
+            except InputError as exc:
+                values, error = blanks, f"{exc.field}: {exc.message}"
+                result.refused += 1
+                if result.refused <= MAX_REPORTED:
+                    on_refused(f"line {line}: {error}")
+            padded = (raw + [""] * len(reader.keys))[: len(reader.keys)]
+            write(padded, values, error)
+            result.rows += 1
+            if on_progress is not None and result.rows % 10_000 == 0:
+                on_progress(result.rows)
+    finally:
+        reader.close()
+        write(None, (), "")  # close the document (JSON)
+    result.classes = len(predictions)
+    return result
+
+
+def _csv_writer(out: IO[str], header: list[str]) -> Callable[[list[str] | None, tuple[str, ...], str], None]:
+    import csv
+
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(header)
+
+    def write(raw: list[str] | None, values: tuple[str, ...], error: str) -> None:
+        if raw is not None:
+            writer.writerow([*raw, *values, error])
+
+    return write
+
+
+def _json_writer(
+    out: IO[str], header: list[str], keys: list[str]
+) -> Callable[[list[str] | None, tuple[str, ...], str], None]:
+    """``{"schema": "blinacalc.batch/1", "columns": [...], "rows": [{...}, ...]}``, streamed row by row.
+    Input cells stay text; output numbers are numbers, blanks null."""
+    out.write('{"schema": "blinacalc.batch/1", "columns": ' + json.dumps(header) + ', "rows": [')
+    first = [True]
+    names = [*header[: len(keys)], *OUTPUT_COLUMNS]
+
+    def write(raw: list[str] | None, values: tuple[str, ...], error: str) -> None:
+        if raw is None:
+            out.write("\n]}\n")
+            return
+        numbers = [float(v) if v else None for v in values]
+        record = dict(zip(names, [*raw, *numbers, error or None], strict=True))
+        out.write(("\n" if first[0] else ",\n") + json.dumps(record))
+        first[0] = False
+
+    return write
+
+
+def count_lines(path: Path) -> int:
+    """Data lines in ``path`` (for the progress bar): newlines minus the header, read in binary chunks."""
+    n = 0
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 20):
+            n += chunk.count(b"\n")
+    return max(n - 1, 0)
+
+
+def progress_reporter(path: Path) -> tuple[Callable[[int], None], Callable[[], None]]:
+    """A rich progress bar on stderr: (advance to N rows, stop)."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    total = count_lines(path)
+    bar = Progress("rows", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=Console(file=sys.stderr))
+    task = bar.add_task("batch", total=total or None)
+    bar.start()
+    return (lambda done: bar.update(task, completed=done)), bar.stop

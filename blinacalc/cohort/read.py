@@ -1,0 +1,117 @@
+"""Reading cohort CSV files: header checks and the factor cells, with errors that name the column."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from blinacalc.core.patient import InputError, Patient
+
+FACTOR_COLUMNS = ("ecog", "salvage_line", "prior_hsct", "t411")
+YES = frozenset({"yes", "true", "1", "y"})
+NO = frozenset({"no", "false", "0", "n"})
+UNKNOWN_CELLS = frozenset({"", "unknown", "na", "n/a"})
+
+
+class CohortFileError(Exception):
+    """The file as a whole cannot be used: one line for the user (exit code 2)."""
+
+
+def parse_patient(cells: dict[str, str]) -> Patient:
+    """The factors from one row's cells: blank (or 'unknown', 'NA') is unknown; yes/no/true/false/1/0 for
+    the yes/no factors, any case. Raises InputError naming the column."""
+
+    def yes_no(col: str) -> bool | None:
+        text = cells[col].strip().lower()
+        if text in UNKNOWN_CELLS:
+            return None
+        if text in YES or text in NO:
+            return text in YES
+        raise InputError(col, f"expected yes/no/true/false/1/0 or blank (unknown), got {cells[col]!r}")
+
+    def integer(col: str, allowed: str) -> int | None:
+        text = cells[col].strip()
+        if text.lower() in UNKNOWN_CELLS:
+            return None
+        try:
+            return int(text)
+        except ValueError:
+            raise InputError(col, f"expected {allowed} or blank (unknown), got {cells[col]!r}") from None
+
+    return Patient(
+        ecog=integer("ecog", "0, 1 or 2"),
+        salvage_line=integer("salvage_line", "an integer >= 1"),
+        prior_hsct=yes_no("prior_hsct"),
+        t411=yes_no("t411"),
+    )
+
+
+@dataclass
+class CohortReader:
+    """Rows of a UTF-8 CSV file as dicts keyed by lower-case column name, with their line numbers.
+
+    The header is checked on opening: present, no duplicate names, and every ``required`` column.
+    """
+
+    path: Path
+    required: tuple[str, ...]
+    fh: IO[str]
+    header: list[str]
+    keys: list[str]
+
+    @classmethod
+    def open(cls, path: Path, required: tuple[str, ...], *, flags: dict[str, str] | None = None) -> CohortReader:
+        if not path.exists():
+            raise CohortFileError(f"{path}: no such file")
+        if path.is_dir():
+            raise CohortFileError(f"{path} is a folder, not a CSV file")
+        fh = path.open(encoding="utf-8-sig", newline="")
+        try:
+            reader = csv.reader(fh)
+            header = next(reader, None)
+        except UnicodeDecodeError:
+            fh.close()
+            raise CohortFileError(f"{path}: not UTF-8 text; save it as CSV UTF-8") from None
+        except csv.Error as exc:
+            fh.close()
+            raise CohortFileError(f"{path}: not a readable CSV file ({exc})") from None
+        if header is None or not any(h.strip() for h in header):
+            fh.close()
+            raise CohortFileError(f"{path} is empty: expected a header line with the columns {', '.join(required)}")
+        keys = [h.strip().lower() for h in header]
+        duplicates = sorted({k for k in keys if keys.count(k) > 1})
+        if duplicates:
+            fh.close()
+            raise CohortFileError(f"{path}: column {duplicates[0]!r} appears more than once in the header")
+        missing = [c for c in required if c not in keys]
+        if missing:
+            fh.close()
+            named = (flags or {}).get(missing[0])
+            where = f"{named}: " if named else ""
+            raise CohortFileError(
+                f"{where}{path} has no column {missing[0]!r}; needed: {', '.join(required)}; found: {', '.join(header)}"
+            )
+        return cls(path, required, fh, header, keys)
+
+    def rows(self) -> Iterator[tuple[int, list[str], dict[str, str] | None]]:
+        """(line number, raw cells, cells by column) per data row; the dict is None if the row has the wrong
+        number of fields. Blank lines are skipped. Raises CohortFileError for text that is not UTF-8."""
+        reader = csv.reader(self.fh)
+        width = len(self.keys)
+        line = 1
+        try:
+            for cells in reader:
+                line = 1 + reader.line_num  # the header was line 1
+                if not cells:
+                    continue
+                yield line, cells, (dict(zip(self.keys, cells, strict=True)) if len(cells) == width else None)
+        except UnicodeDecodeError:
+            raise CohortFileError(f"{self.path}: not UTF-8 text after line {line}; save it as CSV UTF-8") from None
+        except csv.Error as exc:
+            raise CohortFileError(f"{self.path}: line {line + 1}: {exc}") from None
+
+    def close(self) -> None:
+        self.fh.close()

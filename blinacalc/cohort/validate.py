@@ -1,0 +1,199 @@
+"""``blinacalc validate``: how well the calculator fits your own cohort.
+
+For patients with observed follow-up (time and event), it compares
+
+* the observed Kaplan–Meier OS (lifelines, 95% CI by the exponential Greenwood formula) with the
+  mean of the patients' predicted OS curves (point estimates) at 6, 12 and 24 months;
+* observed and predicted 12-month OS in risk groups: thirds of the cohort ranked by predicted
+  12-month OS (equal-sized groups; patients with equal predictions may fall in adjacent groups);
+* discrimination: Harrell's C-index (lifelines) of predicted 12-month OS against observed
+  survival, with a percentile bootstrap 95% CI.
+
+Rows with a missing or impossible time or event, or factors the model refuses, are excluded and
+counted by reason. lifelines is imported here, never on the calculator's own path.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from blinacalc.cohort.read import FACTOR_COLUMNS, CohortFileError, CohortReader, parse_patient
+from blinacalc.core.patient import InputError
+
+LANDMARKS = (6, 12, 24)
+RISK_MONTH = 12
+DAYS_PER_MONTH = 365.25 / 12
+EVENT_YES = frozenset({"1", "yes", "true", "dead", "died", "death", "event"})
+EVENT_NO = frozenset({"0", "no", "false", "alive", "censored"})
+MIN_PATIENTS = 10
+GROUP_NAMES = ("highest risk", "middle", "lowest risk")
+
+
+@dataclass
+class Cohort:
+    """The analysable patients: months, event (1 death, 0 censored), predicted OS at each landmark."""
+
+    months: np.ndarray
+    events: np.ndarray
+    predicted: dict[int, np.ndarray]
+    excluded: Counter[str] = field(default_factory=Counter)
+
+
+def _time(text: str, unit: str) -> float:
+    text = text.strip()
+    if not text:
+        raise ValueError("missing time")
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError("time not a number") from None
+    if not math.isfinite(value):
+        raise ValueError("time not finite")
+    if value < 0:
+        raise ValueError("negative time")
+    return value / DAYS_PER_MONTH if unit == "days" else value
+
+
+def _event(text: str) -> int:
+    text = text.strip().lower()
+    if not text:
+        raise ValueError("missing event")
+    if text in EVENT_YES or text in EVENT_NO:
+        return int(text in EVENT_YES)
+    raise ValueError("event not 0/1 (or yes/no, true/false)")
+
+
+def read_cohort(path: Path, time_col: str, event_col: str, unit: str, draws: int, seed: int) -> Cohort:
+    """Read and predict; raises CohortFileError when the file or too few of its rows can be used."""
+    time_key, event_key = time_col.strip().lower(), event_col.strip().lower()
+    reader = CohortReader.open(
+        path,
+        (*FACTOR_COLUMNS, time_key, event_key),
+        flags={time_key: "--time-col", event_key: "--event-col"},
+    )
+    from blinacalc.core.model import predict
+
+    by_class: dict[tuple[bool | None, ...], tuple[float, ...]] = {}  # one prediction per model class
+    months: list[float] = []
+    events: list[int] = []
+    predicted: list[tuple[float, ...]] = []
+    excluded: Counter[str] = Counter()
+    try:
+        for _line, raw, cells in reader.rows():
+            if cells is None:
+                excluded[f"row has {len(raw)} fields, not {len(reader.keys)}"] += 1
+                continue
+            try:
+                t, e = _time(cells[time_key], unit), _event(cells[event_key])
+            except ValueError as exc:
+                excluded[str(exc)] += 1
+                continue
+            try:
+                patient = parse_patient(cells)
+            except InputError as exc:
+                excluded[f"{exc.field} refused by the model"] += 1
+                continue
+            key = patient.indicators
+            if key not in by_class:
+                pred = predict(patient, draws=draws, seed=seed)
+                by_class[key] = tuple(pred.os.landmark(m).estimate for m in LANDMARKS)
+            months.append(t)
+            events.append(e)
+            predicted.append(by_class[key])
+    finally:
+        reader.close()
+    n = len(months)
+    if n < MIN_PATIENTS or not any(events):
+        reasons = "; ".join(f"{why}: {k}" for why, k in excluded.most_common()) or "no data rows"
+        raise CohortFileError(
+            f"{path}: {n} usable patients and {sum(events)} deaths; validation needs at least {MIN_PATIENTS} "
+            f"patients and one death (excluded: {reasons})"
+        )
+    table = np.array(predicted)
+    return Cohort(
+        np.array(months),
+        np.array(events, dtype=int),
+        {m: table[:, j] for j, m in enumerate(LANDMARKS)},
+        excluded,
+    )
+
+
+def _km(months: np.ndarray, events: np.ndarray, at: int) -> dict[str, float] | None:
+    """Observed KM survival at ``at`` months with its 95% CI; None when follow-up ends before ``at``."""
+    from lifelines import KaplanMeierFitter
+
+    if months.max() < at:
+        return None
+    kmf = KaplanMeierFitter(alpha=0.05).fit(months, events)
+    ci = kmf.confidence_interval_survival_function_.loc[:at].iloc[-1]
+    return {
+        "estimate": float(kmf.survival_function_at_times(at).iloc[0]),
+        "lo": float(ci.iloc[0]),
+        "hi": float(ci.iloc[1]),
+    }
+
+
+def _c_index(months: np.ndarray, events: np.ndarray, score: np.ndarray, bootstrap: int, seed: int) -> dict[str, Any]:
+    from lifelines.utils import concordance_index
+
+    estimate = float(concordance_index(months, score, events))
+    rng = np.random.default_rng(seed)
+    values = []
+    for _ in range(bootstrap):
+        idx = rng.integers(0, len(months), len(months))
+        if events[idx].any():
+            values.append(concordance_index(months[idx], score[idx], events[idx]))
+    lo, hi = (float(v) for v in np.percentile(values, [2.5, 97.5])) if values else (None, None)
+    return {"estimate": estimate, "lo": lo, "hi": hi, "bootstrap": len(values)}
+
+
+def validate(
+    path: Path,
+    time_col: str,
+    event_col: str,
+    *,
+    unit: str = "months",
+    draws: int = 2000,
+    seed: int = 0,
+    bootstrap: int = 200,
+) -> dict[str, Any]:
+    """The validation record (schema ``blinacalc.validation/1``); see the module docstring."""
+    cohort = read_cohort(path, time_col, event_col, unit, draws, seed)
+    months, events = cohort.months, cohort.events
+    landmarks = [
+        {"month": m, "observed": _km(months, events, m), "predicted": float(cohort.predicted[m].mean())}
+        for m in LANDMARKS
+    ]
+    score = cohort.predicted[RISK_MONTH]
+    order = np.argsort(score, kind="stable")  # lowest predicted survival first
+    groups = []
+    for name, idx in zip(GROUP_NAMES, np.array_split(order, 3), strict=True):
+        groups.append(
+            {
+                "group": name,
+                "n": len(idx),
+                "events": int(events[idx].sum()),
+                "observed_12": _km(months[idx], events[idx], RISK_MONTH),
+                "predicted_12": float(score[idx].mean()),
+            }
+        )
+    return {
+        "schema": "blinacalc.validation/1",
+        "n": len(months),
+        "events": int(events.sum()),
+        "excluded": int(sum(cohort.excluded.values())),
+        "excluded_reasons": dict(cohort.excluded.most_common()),
+        "follow_up_max_months": float(months.max()),
+        "time_unit": unit,
+        "draws": draws,
+        "seed": seed,
+        "c_index": _c_index(months, events, score, bootstrap, seed),
+        "landmarks": landmarks,
+        "risk_groups": groups,
+    }
