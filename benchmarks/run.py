@@ -177,7 +177,8 @@ def batch_throughput(rows: int) -> dict[str, Any]:
         "batch_rows": rows,
         "batch_seconds": round(seconds, 2),
         "batch_rows_per_s": round(rows / seconds),
-        "batch_s_per_million": round(seconds * 1_000_000 / rows, 1),
+        # fixed costs (imports, 81 predictions) do not scale: only a full 1,000,000-row run meets the budget's terms
+        "batch_s_per_million": round(seconds * 1_000_000 / rows, 1) if rows >= 1_000_000 else None,
         "batch_peak_mb": round(usage.ru_maxrss / 1024, 1),  # kilobytes on Linux
     }
 
@@ -214,6 +215,9 @@ def main() -> int:
     print(f"{'measure':<52} {'measured':>10} {'budget':>8}  ")
     for key, (label, budget, unit) in BUDGETS.items():
         value = record[key]
+        if value is None:
+            print(f"{label:<52} {'-':>10} {budget:>6g}{unit:<2} not measured in --quick (needs 1,000,000 rows)")
+            continue
         flag = "ok" if value <= budget else "OVER"
         print(f"{label:<52} {value:>8}{unit:<2} {budget:>6g}{unit:<2} {flag}")
     print(
