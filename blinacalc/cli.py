@@ -305,17 +305,22 @@ def _use_cache(store: Store) -> None:
     use_disk_cache(store.paths.cache)
 
 
-def _run_inputs(args: argparse.Namespace, store: Store) -> tuple[Patient, Scenario | None, Settings, object, object]:
+def _run_inputs(args: argparse.Namespace, store: Store) -> tuple[Patient, Scenario | None, Settings, int, int]:
     """Patient (a saved scenario overlaid with any factor flags), settings, draws and seed, checked."""
-    from blinacalc.core.model import check_run
-
     scenario = store.scenario(args.scenario) if args.scenario else None
     patient = patient_from_args(args, scenario.patient if scenario else None)
     settings = store.settings()
+    return patient, scenario, settings, *_draws_seed(args, settings)
+
+
+def _draws_seed(args: argparse.Namespace, settings: Settings) -> tuple[int, int]:
+    """``--draws`` (default: the draws setting) and ``--seed``, checked."""
+    from blinacalc.core.model import check_run
+
     draws = settings.draws if args.draws is None else _int_or_text(args.draws)
     seed = _int_or_text(args.seed)
     check_run(draws, seed)
-    return patient, scenario, settings, draws, seed
+    return draws, seed  # type: ignore[return-value]
 
 
 def _summary(args: argparse.Namespace) -> int:
@@ -410,22 +415,13 @@ def _settings(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _draws_seed(args: argparse.Namespace) -> tuple[int, int]:
-    from blinacalc.core.model import check_run
-
-    draws = _open_store().settings().draws if args.draws is None else _int_or_text(args.draws)
-    seed = _int_or_text(args.seed)
-    check_run(draws, seed)
-    return draws, seed  # type: ignore[return-value]
-
-
 def _batch(args: argparse.Namespace) -> int:
     from contextlib import nullcontext
 
     from blinacalc._fs import atomic_open
     from blinacalc.cohort import batch
 
-    draws, seed = _draws_seed(args)
+    draws, seed = _draws_seed(args, _open_store().settings())
     source = Path(args.input)
     progress, stop = (None, lambda: None)
     if sys.stderr.isatty() and source.is_file():
@@ -463,7 +459,7 @@ def _batch(args: argparse.Namespace) -> int:
 def _validate(args: argparse.Namespace) -> int:
     from blinacalc.cohort.validate import validate
 
-    draws, seed = _draws_seed(args)
+    draws, seed = _draws_seed(args, _open_store().settings())
     bootstrap = _int_or_text(args.bootstrap)
     if isinstance(bootstrap, str) or not 0 <= bootstrap <= 10_000:
         raise InputError("bootstrap", f"expected an integer from 0 to 10,000, got {args.bootstrap!r}")
