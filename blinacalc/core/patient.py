@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-MAX_ECOG = 2  # both trials required ECOG performance status <= 2
+MAX_ECOG = 2  # TOWER required ECOG <= 2; Topp 2021 Table 1 has ECOG 0-2 only
 
 
 class InputError(ValueError):
@@ -29,7 +29,8 @@ class Patient:
     Parameters
     ----------
     ecog : {0, 1, 2} or None
-        ECOG performance status. 3 and 4 are refused: the trials required ECOG <= 2.
+        ECOG performance status. 3 and 4 are refused: outside both trials (TOWER required ECOG <= 2;
+        Topp 2021 Table 1 has ECOG 0-2 only).
     salvage_line : int >= 1 or None
         Line of salvage therapy that blinatumomab is (1 = first salvage).
     prior_hsct : bool or None
@@ -50,8 +51,8 @@ class Patient:
             if self.ecog > MAX_ECOG and self.ecog <= 4:
                 raise InputError(
                     "ecog",
-                    f"ECOG {self.ecog} is outside the source trials, which required ECOG performance "
-                    "status <= 2; allowed: 0, 1, 2 or unknown",
+                    f"ECOG {self.ecog} is outside both source trials (TOWER required ECOG performance status "
+                    "<= 2; Topp 2021 Table 1 has ECOG 0-2 only); allowed: 0, 1, 2 or unknown",
                 )
             if not 0 <= self.ecog <= MAX_ECOG:
                 raise InputError("ecog", f"ECOG is graded 0-4 and the model allows 0, 1, 2; got {self.ecog}")

@@ -55,7 +55,7 @@ def test_rows_in_order_with_the_api_numbers_and_refusals(tmp_path, capsys):
             assert tuple(row[c] for c in OUTPUT_COLUMNS[:-1]) == cells
             assert row["error"] == ""
     refused = rows[1]
-    assert refused["error"].startswith("ecog: ECOG 4 is outside the source trials")
+    assert refused["error"].startswith("ecog: ECOG 4 is outside both source trials")
     assert all(refused[c] == "" for c in OUTPUT_COLUMNS[:-1])
     err = capsys.readouterr().err
     assert "blinacalc batch: line 3: ecog: ECOG 4" in err  # header = line 1

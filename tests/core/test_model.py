@@ -259,8 +259,18 @@ def test_t411_warns_thin_evidence():
 @pytest.mark.parametrize(
     ("kwargs", "field", "fragment"),
     [
-        ({"ecog": 3}, "ecog", "required ECOG performance status <= 2"),
-        ({"ecog": 4}, "ecog", "required ECOG performance status <= 2"),
+        (
+            {"ecog": 3},
+            "ecog",
+            "outside both source trials (TOWER required ECOG performance status <= 2; "
+            "Topp 2021 Table 1 has ECOG 0-2 only)",
+        ),
+        (
+            {"ecog": 4},
+            "ecog",
+            "outside both source trials (TOWER required ECOG performance status <= 2; "
+            "Topp 2021 Table 1 has ECOG 0-2 only)",
+        ),
         ({"ecog": 5}, "ecog", "0, 1, 2"),
         ({"ecog": -1}, "ecog", "0, 1, 2"),
         ({"ecog": "1"}, "ecog", "expected 0, 1, 2"),
