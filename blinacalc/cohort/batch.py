@@ -13,12 +13,13 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Generic, TypeVar
 
 from blinacalc.cohort.read import FACTOR_COLUMNS, CohortFileError, CohortReader, parse_patient
 from blinacalc.core.patient import InputError, Patient
 from blinacalc.core.result import Interval, Prediction
 
+T = TypeVar("T")
 REQUIRED = ("id", *FACTOR_COLUMNS)
 OS_MONTHS = (6, 12, 24, 36, 60)
 OUTPUT_COLUMNS = (
@@ -69,24 +70,24 @@ class BatchResult:
     classes: int = 0
 
 
-class Predictions:
-    """One prediction per model class (the patient's four indicators), computed on first sight."""
+class Predictions(Generic[T]):
+    """``summarise(predict(patient))`` once per model class (the patient's four indicators), on first sight;
+    shared by ``batch`` and ``validate``."""
 
-    def __init__(self, draws: int, seed: int) -> None:
-        self.draws, self.seed = draws, seed
-        self._cells: dict[tuple[bool | None, ...], tuple[str, ...]] = {}
+    def __init__(self, draws: int, seed: int, summarise: Callable[[Prediction], T]) -> None:
+        self.draws, self.seed, self._summarise = draws, seed, summarise
+        self._by_class: dict[tuple[bool | None, ...], T] = {}
 
-    def cells(self, patient: Patient) -> tuple[str, ...]:
+    def __call__(self, patient: Patient) -> T:
         key = patient.indicators
-        found = self._cells.get(key)
-        if found is None:
+        if key not in self._by_class:
             from blinacalc.core.model import predict
 
-            found = self._cells[key] = output_cells(predict(patient, draws=self.draws, seed=self.seed))
-        return found
+            self._by_class[key] = self._summarise(predict(patient, draws=self.draws, seed=self.seed))
+        return self._by_class[key]
 
     def __len__(self) -> int:
-        return len(self._cells)
+        return len(self._by_class)
 
 
 def run(
@@ -108,64 +109,60 @@ def run(
     if clash:
         reader.close()
         raise CohortFileError(f"{source}: input column {clash[0]!r} has the name of an output column; rename it")
-    predictions = Predictions(draws, seed)
+    predictions = Predictions(draws, seed, output_cells)
     result = BatchResult()
     blanks = ("",) * (len(OUTPUT_COLUMNS) - 1)
     header = [*reader.header, *OUTPUT_COLUMNS]
+    width = len(reader.keys)
     write = _csv_writer(out, header) if fmt == "csv" else _json_writer(out, header, reader.keys)
     try:
         for line, raw, cells in reader.rows():
             try:
                 if cells is None:
-                    raise InputError("row", f"expected {len(reader.keys)} fields, got {len(raw)}")
-                values, error = predictions.cells(parse_patient(cells)), ""
+                    got, raw = len(raw), (raw + [""] * width)[:width]  # keep the columns aligned
+                    raise InputError("row", f"expected {width} fields, got {got}")
+                values, error = predictions(parse_patient(cells)), ""
             except InputError as exc:
                 values, error = blanks, f"{exc.field}: {exc.message}"
                 result.refused += 1
                 if result.refused <= MAX_REPORTED:
                     on_refused(f"line {line}: {error}")
-            padded = (raw + [""] * len(reader.keys))[: len(reader.keys)]
-            write(padded, values, error)
+            write(raw, values, error)
             result.rows += 1
             if on_progress is not None and result.rows % 10_000 == 0:
                 on_progress(result.rows)
     finally:
         reader.close()
-        write(None, (), "")  # close the document (JSON)
+    if fmt == "json":
+        out.write(JSON_END)
     result.classes = len(predictions)
     return result
 
 
-def _csv_writer(out: IO[str], header: list[str]) -> Callable[[list[str] | None, tuple[str, ...], str], None]:
+Writer = Callable[[list[str], tuple[str, ...], str], None]
+JSON_END = "\n]}\n"
+
+
+def _csv_writer(out: IO[str], header: list[str]) -> Writer:
     import csv
 
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(header)
-
-    def write(raw: list[str] | None, values: tuple[str, ...], error: str) -> None:
-        if raw is not None:
-            writer.writerow([*raw, *values, error])
-
-    return write
+    return lambda raw, values, error: writer.writerow([*raw, *values, error])  # type: ignore[func-returns-value]
 
 
-def _json_writer(
-    out: IO[str], header: list[str], keys: list[str]
-) -> Callable[[list[str] | None, tuple[str, ...], str], None]:
-    """``{"schema": "blinacalc.batch/1", "columns": [...], "rows": [{...}, ...]}``, streamed row by row.
-    Input cells stay text; output numbers are numbers, blanks null."""
+def _json_writer(out: IO[str], header: list[str], keys: list[str]) -> Writer:
+    """``{"schema": "blinacalc.batch/1", "columns": [...], "rows": [{...}, ...]}``, streamed row by row
+    (``run`` writes ``JSON_END``). Input cells stay text; output numbers are numbers, blanks null."""
     out.write('{"schema": "blinacalc.batch/1", "columns": ' + json.dumps(header) + ', "rows": [')
-    first = [True]
     names = [*header[: len(keys)], *OUTPUT_COLUMNS]
+    separator = "\n"
 
-    def write(raw: list[str] | None, values: tuple[str, ...], error: str) -> None:
-        if raw is None:
-            out.write("\n]}\n")
-            return
+    def write(raw: list[str], values: tuple[str, ...], error: str) -> None:
+        nonlocal separator
         numbers = [float(v) if v else None for v in values]
-        record = dict(zip(names, [*raw, *numbers, error or None], strict=True))
-        out.write(("\n" if first[0] else ",\n") + json.dumps(record))
-        first[0] = False
+        out.write(separator + json.dumps(dict(zip(names, [*raw, *numbers, error or None], strict=True))))
+        separator = ",\n"
 
     return write
 

@@ -4,7 +4,7 @@ The model, in full:
 
 1. Factors are drawn independently with the pooled cohort's prevalences (Topp 2021 Table 1, as in
    ``blinacalc.core.model.factor_prevalence``): ECOG 0 with p = 90/257, otherwise ECOG 1 or 2 in the
-   Table 1 ratio 137:30; first salvage with p = 171/259, otherwise 2nd or 3rd salvage equally; prior
+   Table 1 ratio 129:38; first salvage with p = 171/259, otherwise 2nd or 3rd salvage equally; prior
    HSCT 88/259; t(4;11) 16/259.
 2. Each patient's true OS curve is the model's point estimate for their factors. A death time is
    drawn by inverting it at U ~ Uniform(0, 1) (linear between the half-month grid points); if

@@ -77,9 +77,9 @@ def read_cohort(path: Path, time_col: str, event_col: str, unit: str, draws: int
         (*FACTOR_COLUMNS, time_key, event_key),
         flags={time_key: "--time-col", event_key: "--event-col"},
     )
-    from blinacalc.core.model import predict
+    from blinacalc.cohort.batch import Predictions
 
-    by_class: dict[tuple[bool | None, ...], tuple[float, ...]] = {}  # one prediction per model class
+    landmarks = Predictions(draws, seed, lambda pred: tuple(pred.os.landmark(m).estimate for m in LANDMARKS))
     months: list[float] = []
     events: list[int] = []
     predicted: list[tuple[float, ...]] = []
@@ -99,13 +99,9 @@ def read_cohort(path: Path, time_col: str, event_col: str, unit: str, draws: int
             except InputError as exc:
                 excluded[f"{exc.field} refused by the model"] += 1
                 continue
-            key = patient.indicators
-            if key not in by_class:
-                pred = predict(patient, draws=draws, seed=seed)
-                by_class[key] = tuple(pred.os.landmark(m).estimate for m in LANDMARKS)
             months.append(t)
             events.append(e)
-            predicted.append(by_class[key])
+            predicted.append(landmarks(patient))
     finally:
         reader.close()
     n = len(months)
@@ -124,19 +120,21 @@ def read_cohort(path: Path, time_col: str, event_col: str, unit: str, draws: int
     )
 
 
-def _km(months: np.ndarray, events: np.ndarray, at: int) -> dict[str, float] | None:
-    """Observed KM survival at ``at`` months with its 95% CI; None when follow-up ends before ``at``."""
+def _km(months: np.ndarray, events: np.ndarray, at: tuple[int, ...]) -> list[dict[str, float] | None]:
+    """Observed KM survival at each of ``at`` months with its 95% CI (one fit); None where follow-up ends
+    before that month."""
     from lifelines import KaplanMeierFitter
 
-    if months.max() < at:
-        return None
     kmf = KaplanMeierFitter(alpha=0.05).fit(months, events)
-    ci = kmf.confidence_interval_survival_function_.loc[:at].iloc[-1]
-    return {
-        "estimate": float(kmf.survival_function_at_times(at).iloc[0]),
-        "lo": float(ci.iloc[0]),
-        "hi": float(ci.iloc[1]),
-    }
+    out: list[dict[str, float] | None] = []
+    for month in at:
+        if months.max() < month:
+            out.append(None)
+            continue
+        ci = kmf.confidence_interval_survival_function_.loc[:month].iloc[-1]
+        estimate = float(kmf.survival_function_at_times(month).iloc[0])
+        out.append({"estimate": estimate, "lo": float(ci.iloc[0]), "hi": float(ci.iloc[1])})
+    return out
 
 
 def _c_index(months: np.ndarray, events: np.ndarray, score: np.ndarray, bootstrap: int, seed: int) -> dict[str, Any]:
@@ -167,8 +165,8 @@ def validate(
     cohort = read_cohort(path, time_col, event_col, unit, draws, seed)
     months, events = cohort.months, cohort.events
     landmarks = [
-        {"month": m, "observed": _km(months, events, m), "predicted": float(cohort.predicted[m].mean())}
-        for m in LANDMARKS
+        {"month": m, "observed": observed, "predicted": float(cohort.predicted[m].mean())}
+        for m, observed in zip(LANDMARKS, _km(months, events, LANDMARKS), strict=True)
     ]
     score = cohort.predicted[RISK_MONTH]
     order = np.argsort(score, kind="stable")  # lowest predicted survival first
@@ -179,7 +177,7 @@ def validate(
                 "group": name,
                 "n": len(idx),
                 "events": int(events[idx].sum()),
-                "observed_12": _km(months[idx], events[idx], RISK_MONTH),
+                "observed_12": _km(months[idx], events[idx], (RISK_MONTH,))[0],
                 "predicted_12": float(score[idx].mean()),
             }
         )

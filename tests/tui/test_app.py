@@ -28,6 +28,24 @@ async def settle(app, pilot) -> None:
     await pilot.pause()
 
 
+def messages(app) -> list[str]:
+    return [n.message for n in app._notifications]
+
+
+async def export_to(app, pilot, path, fmt: str) -> None:
+    """Open the export dialog, choose ``path`` and ``fmt``, press Enter."""
+    from textual.widgets import Input
+
+    await pilot.press("e")
+    await pilot.pause()
+    app.screen.query_one("#path", Input).value = str(path)
+    app.screen.query_one("#fmt", Select).value = fmt
+    await pilot.pause()
+    app.screen.query_one("#path", Input).focus()
+    await pilot.press("enter")
+    await pilot.pause()
+
+
 def expected_median(patient: Patient, draws: int = DRAWS) -> str:
     return L.median(predict(patient, draws=draws, seed=0).os.median_months, "95% interval ")
 
@@ -199,6 +217,8 @@ async def test_export_asks_where_and_never_overwrites_unless_asked(tmp_path, mon
 async def test_export_to_a_chosen_path_and_format(tmp_path):
     from textual.widgets import Input
 
+    from blinacalc.tui.screens.dialogs import ExportDialog
+
     app = make_app(Patient(ecog=0), draws=DRAWS)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(app, pilot)
@@ -208,20 +228,14 @@ async def test_export_to_a_chosen_path_and_format(tmp_path):
         app.screen.query_one("#fmt", Select).value = "html"
         await pilot.pause()
         assert app.screen.query_one("#path", Input).value == str(tmp_path / "ward" / "report.html")
-        app.screen.query_one("#path", Input).focus()
-        await pilot.press("enter")  # the folder does not exist: an error, nothing written
+        await pilot.press("escape")
         await pilot.pause()
-        assert not (tmp_path / "ward").exists()
-        assert any("Could not write" in n.message for n in app._notifications)
+        assert not isinstance(app.screen, ExportDialog)
+        await export_to(app, pilot, tmp_path / "ward" / "report.html", "html")
+        assert not (tmp_path / "ward").exists()  # the folder does not exist: an error, nothing written
+        assert any("Could not write" in m for m in messages(app))
         (tmp_path / "ward").mkdir()
-        await pilot.press("e")
-        await pilot.pause()
-        app.screen.query_one("#path", Input).value = str(tmp_path / "ward" / "report.html")
-        app.screen.query_one("#fmt", Select).value = "html"
-        await pilot.pause()
-        app.screen.query_one("#path", Input).focus()
-        await pilot.press("enter")
-        await pilot.pause()
+        await export_to(app, pilot, tmp_path / "ward" / "report.html", "html")
         html = (tmp_path / "ward" / "report.html").read_text()
         assert html.lstrip().lower().startswith("<!doctype html") and "0 (fully active)" in html
 

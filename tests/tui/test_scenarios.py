@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from textual.widgets import Checkbox, Input, OptionList, Static
 
 from blinacalc import Patient, predict
@@ -10,14 +11,10 @@ from blinacalc.store import Scenario, Settings, Store, paths
 from blinacalc.tui.app import make_app
 from blinacalc.tui.screens.dialogs import ConfirmDialog, NameDialog
 from blinacalc.tui.screens.scenarios import ScenariosScreen
-from tests.tui.test_app import DRAWS, settle, text_of
+from tests.tui.test_app import DRAWS, messages, settle, text_of
 
 CURRENT = Scenario("current", Patient(ecog=1, salvage_line=2, prior_hsct=False), "as seen today")
 BETTER = Scenario("ecog-0", Patient(ecog=0, salvage_line=2, prior_hsct=False))
-
-
-def messages(app) -> list[str]:
-    return [n.message for n in app._notifications]
 
 
 async def test_save_the_current_patient(tmp_path):
@@ -68,9 +65,13 @@ async def test_identifiers_are_refused_inline():
         assert not paths().scenarios.exists()
 
 
-async def test_open_a_saved_scenario_recomputes_with_its_factors():
+@pytest.fixture
+def two_saved() -> None:
     for sc in (CURRENT, BETTER):
         Store().save_scenario(sc)
+
+
+async def test_open_a_saved_scenario_recomputes_with_its_factors(two_saved):
     app = make_app(draws=DRAWS)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(app, pilot)
@@ -88,9 +89,7 @@ async def test_open_a_saved_scenario_recomputes_with_its_factors():
         assert app.calculator.sub_title.startswith("ecog-0, changed ·")
 
 
-async def test_rename_and_delete_from_the_scenarios_screen():
-    for sc in (CURRENT, BETTER):
-        Store().save_scenario(sc)
+async def test_rename_and_delete_from_the_scenarios_screen(two_saved):
     app = make_app(draws=DRAWS)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(app, pilot)

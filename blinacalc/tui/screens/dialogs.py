@@ -27,8 +27,22 @@ class _Dialog(ModalScreen):
     def action_cancel(self) -> None:
         self.dismiss(None)
 
+
+class _FormDialog(_Dialog):
+    """A dialog with fields: Enter in a field or the OK button submits; Cancel dismisses."""
+
     def show_error(self, message: str) -> None:
         self.query_one(".dialog-error", Static).update(message)
+
+    def on_input_submitted(self) -> None:
+        self._submit()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self._submit() if event.button.id == "ok" else self.dismiss(None)
+
+    def _submit(self) -> None:
+        """Check the fields; dismiss with the result, or show what is wrong."""
+        raise NotImplementedError
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +52,7 @@ class Named:
     replace: bool
 
 
-class NameDialog(_Dialog):
+class NameDialog(_FormDialog):
     """Ask for a scenario name, and (when saving) a label; ``taken`` names need the Replace box ticked."""
 
     def __init__(
@@ -79,12 +93,6 @@ class NameDialog(_Dialog):
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Save", variant="primary", id="ok", compact=True)
                 yield Button("Cancel", id="cancel", compact=True)
-
-    def on_input_submitted(self) -> None:
-        self._submit()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        self._submit() if event.button.id == "ok" else self.dismiss(None)
 
     def _submit(self) -> None:
         name = self.query_one("#name", Input).value.strip()
@@ -132,7 +140,7 @@ class ExportChoice:
     replace: bool
 
 
-class ExportDialog(_Dialog):
+class ExportDialog(_FormDialog):
     """Where to write the report and in which format. An existing file is replaced only if asked."""
 
     def __init__(self, default: Path, fmt: str = "markdown") -> None:
@@ -165,12 +173,6 @@ class ExportDialog(_Dialog):
         path = Path(box.value)
         if path.suffix in EXPORT_EXTENSIONS.values():
             box.value = str(path.with_suffix(EXPORT_EXTENSIONS[str(event.value)]))
-
-    def on_input_submitted(self) -> None:
-        self._submit()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        self._submit() if event.button.id == "ok" else self.dismiss(None)
 
     def _submit(self) -> None:
         text = self.query_one("#path", Input).value.strip()
