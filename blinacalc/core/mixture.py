@@ -84,14 +84,29 @@ def solve_split(target: np.ndarray, hr: np.ndarray, share: np.ndarray | float) -
     q = np.broadcast_to(np.asarray(share, dtype=float), h.shape[:1])[:, None]
     h_star = -np.log(np.clip(target, 1e-300, 1.0))
     with np.errstate(divide="ignore"):
-        H = np.maximum.reduce([h_star / (q * h + (1.0 - q)), (h_star + np.log(q)) / h, h_star + np.log(1.0 - q)])
+        log_q, log_1q = np.log(q), np.log(1.0 - q)
+        H = np.maximum.reduce([h_star / (q * h + (1.0 - q)), (h_star + log_q) / h, h_star + log_1q])
+    # The iteration below, in three buffers with no temporary arrays:
+    #   a = q e^{-hH},  b = (1-q) e^{-H},  total = a + b,  H += (log(total) + H*) total / (h a + b)
+    neg_h = -h
+    a, b, total = np.empty_like(H), np.empty_like(H), np.empty_like(H)
     for _ in range(_MAX_ITER):
-        a = q * np.exp(-h * H)
-        b = (1.0 - q) * np.exp(-H)
-        total = a + b
-        step = (np.log(total) + h_star) * total / -(a * h + b)
-        H = H - step
-        if np.max(np.abs(step)) < _TOL:
+        np.multiply(H, neg_h, out=a)
+        a += log_q
+        np.exp(a, out=a)
+        np.subtract(log_1q, H, out=b)
+        np.exp(b, out=b)
+        np.add(a, b, out=total)
+        a *= h
+        a += b  # minus the slope, times total
+        np.log(total, out=b)
+        b += h_star
+        b *= total
+        b /= a  # minus the Newton step
+        H += b
+        if np.abs(b, out=b).max() < _TOL:
             break
-    H = np.maximum(H, 0.0)
-    return np.exp(-h * H), np.exp(-H)
+    np.maximum(H, 0.0, out=H)
+    np.multiply(H, neg_h, out=a)
+    np.negative(H, out=H)
+    return np.exp(a, out=a), np.exp(H, out=H)

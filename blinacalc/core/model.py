@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 from dataclasses import dataclass, field, fields
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +35,7 @@ from blinacalc.core.result import (
     Prediction,
     Rate,
     Response,
+    Scenarios,
 )
 from blinacalc.core.stats import crossing, log_se_from_ci, quantiles, wilson
 
@@ -113,6 +114,11 @@ class _DrawSet:
     cr_rate: np.ndarray  # (D+1,)
     mrd_hr: np.ndarray  # (D+1,)
     tower_hr: np.ndarray  # (D+1,)
+
+    @cached_property
+    def hsct_endpoint(self) -> Endpoint:
+        """OS after HSCT in continuous CR: the same for every patient, so summarised once."""
+        return _endpoint(self.hsct_ccr)
 
 
 def _curve_draws(fit: FittedCurve, rng: np.random.Generator, draws: int) -> np.ndarray:
@@ -335,14 +341,6 @@ def _endpoint(curves: np.ndarray, hr: np.ndarray | None = None) -> Endpoint:
     )
 
 
-def _split(curves: np.ndarray, hr: np.ndarray, share: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
-    """Split curves into (with, without) a post-baseline state of hazard ratio ``hr``.
-
-    Solves ``share * S^hr + (1 - share) * S = curves`` for ``S`` (the curve without the state).
-    """
-    return solve_split(curves, hr, share)
-
-
 def check_run(draws: object, seed: object) -> None:
     """Refuse draws outside 100-100,000 and negative or non-integer seeds (InputError)."""
     if isinstance(draws, bool) or not isinstance(draws, int) or not MIN_DRAWS <= draws <= MAX_DRAWS:
@@ -479,18 +477,26 @@ def predict(patient: Patient, draws: int = DEFAULT_DRAWS, seed: int = 0) -> Pred
 
     os_curves, os_hr = individual("os")
     rfs_curves, rfs_hr = individual("rfs")
-    cr_curves, no_cr_curves = _split(os_curves, ds.cr_hr, ds.cr_rate)
     mrd_share = ev.tower["mrd_response_among_cr_crh_cri.blinatumomab"].value
-    cr_mrd_curves, _ = _split(cr_curves, ds.mrd_hr, mrd_share)
-    chemo_curves = os_curves ** (1.0 / ds.tower_hr)[:, None]
 
-    scenarios = {
-        "os_if_cr_crh": _endpoint(cr_curves, ds.cr_hr),
-        "os_if_no_cr_crh": _endpoint(no_cr_curves),
-        "os_if_cr_crh_mrd": _endpoint(cr_mrd_curves, ds.mrd_hr),
-        "os_hsct_in_ccr": _endpoint(ds.hsct_ccr),
-        "os_chemotherapy": _endpoint(chemo_curves, 1.0 / ds.tower_hr),
-    }
+    def remission() -> dict[str, Endpoint]:
+        """OS with and without CR/CRh, then with MRD response among CR/CRh (two mixture splits)."""
+        cr_curves, no_cr_curves = solve_split(os_curves, ds.cr_hr, ds.cr_rate)
+        cr_mrd_curves, _ = solve_split(cr_curves, ds.mrd_hr, mrd_share)
+        return {
+            "os_if_cr_crh": _endpoint(cr_curves, ds.cr_hr),
+            "os_if_no_cr_crh": _endpoint(no_cr_curves),
+            "os_if_cr_crh_mrd": _endpoint(cr_mrd_curves, ds.mrd_hr),
+        }
+
+    chemo_curves = os_curves ** (1.0 / ds.tower_hr)[:, None]
+    scenarios = Scenarios(
+        {
+            "os_hsct_in_ccr": ds.hsct_endpoint,
+            "os_chemotherapy": _endpoint(chemo_curves, 1.0 / ds.tower_hr),
+        },
+        later=remission,
+    )
     sources = tuple({"id": p.source.id, "citation": p.source.citation, "doi": p.source.doi} for p in ev.papers.values())
     return Prediction(
         blinacalc_version=__version__,

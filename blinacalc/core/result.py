@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -136,6 +138,50 @@ class Harm:
 SCENARIOS = ("os_if_cr_crh", "os_if_no_cr_crh", "os_if_cr_crh_mrd", "os_hsct_in_ccr", "os_chemotherapy")
 
 
+class Scenarios(Mapping[str, Endpoint]):
+    """The what-if endpoints, keyed and ordered as :data:`SCENARIOS`.
+
+    Some are given at once (``ready``); the rest (``later``) are computed the first time any of them
+    is read, once, even from several threads. The remission scenarios cost most of a prediction and
+    are not on a calculator's first screen, so an interactive input change does not wait for them.
+    Computing later gives exactly the values computing at once would: nothing random is drawn.
+    """
+
+    __slots__ = ("_later", "_lock", "_ready")
+
+    def __init__(self, ready: Mapping[str, Endpoint], later: Callable[[], Mapping[str, Endpoint]] | None = None):
+        self._ready = dict(ready)
+        self._later = later
+        self._lock = threading.Lock()
+
+    @property
+    def computed(self) -> bool:
+        """True once every scenario is computed (reading one computes all that are pending)."""
+        return self._later is None
+
+    def compute(self) -> Scenarios:
+        """Compute the pending scenarios now (for example in a worker thread); returns ``self``."""
+        with self._lock:
+            if self._later is not None:
+                self._ready.update(self._later())
+                self._later = None
+        return self
+
+    def __getitem__(self, key: str) -> Endpoint:
+        if key not in self._ready and key in SCENARIOS:
+            self.compute()
+        return self._ready[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(SCENARIOS)
+
+    def __len__(self) -> int:
+        return len(SCENARIOS)
+
+    def __repr__(self) -> str:
+        return f"Scenarios({list(SCENARIOS)}, computed={self.computed})"
+
+
 @dataclass(frozen=True, slots=True)
 class Prediction:
     """Everything blinacalc shows for one patient. ``to_dict()`` is the JSON contract."""
@@ -148,7 +194,9 @@ class Prediction:
     os: Endpoint
     rfs: Endpoint
     response: Response
-    scenarios: dict[str, Endpoint]
+    # Not compared: the scenarios are a function of the other fields (inputs, draws, seed, versions),
+    # and comparing them would compute pending ones.
+    scenarios: Scenarios = field(compare=False)
     warnings: tuple[str, ...]
     sources: tuple[dict[str, str], ...]
 

@@ -170,3 +170,15 @@ def test_batch_does_not_import_lifelines_or_pandas(tmp_path):
     )
     out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True)
     assert out.stderr.strip().splitlines()[-1] == "[]"
+
+
+def test_batch_never_computes_the_remission_scenarios(tmp_path, monkeypatch):
+    """Batch writes OS, RFS and CR/CRh only, so the costly scenario splits must not run."""
+
+    def refuse(*args):
+        raise AssertionError("solve_split called")
+
+    monkeypatch.setattr("blinacalc.core.model.solve_split", refuse)
+    out = tmp_path / "out.csv"
+    assert main(["batch", str(write(tmp_path, COHORT)), "-o", str(out), *DRAWS]) == 3  # p2 refused, as above
+    assert len(read_csv(out.read_text())) == 5

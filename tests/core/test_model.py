@@ -311,3 +311,57 @@ def test_run_option_refusals(kwargs, field):
 def test_draw_limits_are_accepted():
     assert predict(Patient(), draws=100).draws == 100
     assert predict(Patient(), draws=2000, seed=0).seed == 0
+
+
+def test_remission_scenarios_wait_until_read_and_equal_the_direct_computation():
+    """The CR/CRh and MRD splits run on first read; their values are those of solving the splits directly."""
+    pred = predict(Patient(ecog=0, salvage_line=2, prior_hsct=False, t411=False), draws=300, seed=4)
+    assert not pred.scenarios.computed
+    assert pred.scenarios["os_chemotherapy"] is not None and not pred.scenarios.computed  # given at once
+    assert list(pred.scenarios) == list(SCENARIOS)  # listing the keys computes nothing
+    assert not pred.scenarios.computed
+
+    ds = M._draw_set(300, 4)
+    os_curves = ds.endpoints["os"].class_curve(8)  # M.CLASSES[8] == (1, 0, 0, 0): ECOG 0 only
+    assert pred.os == M._endpoint(os_curves, np.exp(ds.endpoints["os"].log_hr[:, 0]))  # the right class
+    cr, no = M.solve_split(os_curves, ds.cr_hr, ds.cr_rate)
+    mrd, _ = M.solve_split(cr, ds.mrd_hr, 0.76)
+    assert pred.scenarios["os_if_cr_crh"] == M._endpoint(cr, ds.cr_hr)
+    assert pred.scenarios.computed
+    assert pred.scenarios["os_if_no_cr_crh"] == M._endpoint(no)
+    assert pred.scenarios["os_if_cr_crh_mrd"] == M._endpoint(mrd, ds.mrd_hr)
+
+
+def test_comparing_predictions_computes_no_scenarios():
+    a, b = predict(Patient(ecog=1), draws=200), predict(Patient(ecog=1), draws=200)
+    assert a == b and a != predict(Patient(ecog=0), draws=200)
+    assert not a.scenarios.computed and not b.scenarios.computed
+    assert "computed=False" in repr(a)
+
+
+def test_pending_scenarios_are_computed_once_across_threads():
+    import threading
+    import time
+
+    from blinacalc.core.result import Scenarios
+
+    pred = predict(Patient(), draws=200)
+    calls = []
+
+    def later():
+        calls.append(threading.get_ident())
+        time.sleep(0.05)  # long enough for every reader to arrive while it runs
+        return {k: pred.os for k in SCENARIOS[:3]}
+
+    scenarios = Scenarios({k: pred.rfs for k in SCENARIOS[3:]}, later=later)
+    seen = []
+    threads = [threading.Thread(target=lambda: seen.append(scenarios["os_if_cr_crh_mrd"])) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(calls) == 1
+    assert len(seen) == 8 and all(s is pred.os for s in seen)
+    assert scenarios["os_chemotherapy"] is pred.rfs
+    with pytest.raises(KeyError):
+        scenarios["os_if_unknown"]

@@ -260,3 +260,32 @@ async def test_light_theme_uses_the_darker_blue():
         await pilot.pause()
         legend = app.screen.query_one("#os-legend", Static).content
         assert COLOURS_LIGHT["patient"].lower() in str(legend.spans).lower()
+
+
+async def test_scenarios_are_computed_by_the_worker_after_the_result_is_shown(monkeypatch):
+    """An input change shows OS first; the remission scenarios follow from the worker thread, and
+    the Scenarios tab and the what-if curves are then drawn with them."""
+    import threading
+
+    from blinacalc.core import model
+
+    expected = predict(Patient(ecog=0), draws=DRAWS, seed=0).scenarios["os_if_cr_crh"]
+    threads = []
+    solve = model.solve_split
+
+    def recording(*args):
+        threads.append(threading.current_thread() is threading.main_thread())
+        return solve(*args)
+
+    monkeypatch.setattr(model, "solve_split", recording)
+    app = make_app(draws=DRAWS)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("s", "4")
+        app.screen.query_one("#ecog", Select).value = 0
+        await settle(app, pilot)
+        pred = app.screen.prediction
+        assert pred.inputs["ecog"] == 0 and pred.scenarios.computed
+        assert L.median(expected.median_months, "") in text_of(app, "#scenarios-view")
+        assert "if cr/crh is reached" in text_of(app, "#os-legend")
+    assert threads and not any(threads)  # two splits per prediction, none on the main thread

@@ -1,5 +1,9 @@
 """The calculator screen: factors on top, results in tabs. Handlers turn UI state into a Patient,
-a worker calls ``predict``, and the result is assigned to a reactive that the views render."""
+a worker calls ``predict``, and the result is assigned to a reactive that the views render.
+
+The remission scenarios (most of a prediction's cost) are computed by the same worker after the
+result is shown, then the views that use them are drawn again: an input change never waits for
+them, and the main thread never computes them."""
 
 from __future__ import annotations
 
@@ -111,13 +115,24 @@ class MainScreen(Screen):
 
     @work(thread=True, exclusive=True, group="predict")
     def compute(self, patient: Patient) -> None:
+        worker = get_current_worker()
         result = predict(patient, draws=self.draws, seed=self.seed)
-        if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self._deliver, patient, result)
+        if worker.is_cancelled:
+            return
+        self.app.call_from_thread(self._deliver, patient, result)
+        result.scenarios.compute()
+        if not worker.is_cancelled:
+            self.app.call_from_thread(self._scenarios_ready, result)
 
     def _deliver(self, patient: Patient, result: Prediction) -> None:
         if patient == self.patient:  # a result for inputs since changed is dropped
             self.prediction = result
+
+    def _scenarios_ready(self, result: Prediction) -> None:
+        if result is self.prediction:
+            self._render_scenarios()
+            if self.show_scenarios:
+                self._render_survival()
 
     # --- prediction -> views -------------------------------------------------------------------
     def watch_prediction(self) -> None:
@@ -139,13 +154,21 @@ class MainScreen(Screen):
         self._render_survival()
         self.query_one("#response-view", Static).update(_section(C.response(pred)))
         self.query_one("#rfs-view", Static).update(_section(C.relapse_free_survival(pred)))
-        self.query_one("#scenarios-view", Static).update(_section(C.scenarios(pred)))
+        self._render_scenarios()
+
+    def _render_scenarios(self) -> None:
+        pred = self.prediction
+        assert pred is not None
+        view = self.query_one("#scenarios-view", Static)
+        view.update(_section(C.scenarios(pred)) if pred.scenarios.computed else "Computing…")
 
     def _render_survival(self) -> None:
         pred = self.prediction
         if pred is None or not self.is_mounted:
             return
-        series = C.os_series(pred, chemo=self.show_chemo, scenarios=self.show_scenarios, pinned=self.pinned)
+        # The what-if curves join the plot when the worker has computed them (_scenarios_ready).
+        what_if = self.show_scenarios and pred.scenarios.computed
+        series = C.os_series(pred, chemo=self.show_chemo, scenarios=what_if, pinned=self.pinned)
         colours = colours_for(self.app.current_theme.dark)
         self.query_one(SurvivalPlot).draw(series, colours)
         self.query_one("#os-legend", Static).update(legend(series, colours))
