@@ -25,6 +25,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+HERE = str(Path(__file__).resolve().parent)
 HEAVY = ("lifelines", "pandas", "scipy", "textual", "matplotlib")
 SUMMARY = [sys.executable, "-m", "blinacalc", "summary", "--format", "json"]
 BARE = [sys.executable, "-c", "import rich.console, numpy"]
@@ -90,61 +91,72 @@ def predict_latency(runs: int, classes: int) -> dict[str, Any]:
 
     predict(Patient())  # warm-up: builds the patient-independent draws
     levels = ((0, 1, 2, None), (1, 2, 3, None), (True, False, None), (True, False, None))
-    times = []
+    times, full = [], []
     for e, s, h, t in itertools.islice(itertools.product(*levels), classes):
         start = time.perf_counter()
-        predict(Patient(e, s, h, t))
+        pred = predict(Patient(e, s, h, t))
         times.append(time.perf_counter() - start)
+        pred.scenarios.compute()  # the remission scenarios, computed when first read (report, Scenarios tab)
+        full.append(time.perf_counter() - start)
     return {
         "predict_first_ms": round(1000 * statistics.median(first), 1),
         "predict_class_median_ms": round(1000 * statistics.median(times), 1),
         "predict_class_worst_ms": round(1000 * max(times), 1),
+        "predict_class_full_median_ms": round(1000 * statistics.median(full), 1),
+        "predict_class_full_worst_ms": round(1000 * max(full), 1),
         "classes": len(times),
     }
 
 
 TUI_FIRST = """
-import asyncio, time
+import asyncio, sys, time
 t0 = time.perf_counter()
+sys.path.insert(0, sys.argv[1])
+from frames import record_frames
 from blinacalc.tui.app import make_app
 async def main():
     app = make_app()
+    frames = record_frames(app)
     async with app.run_test(size=(120, 40)) as pilot:
-        while getattr(app.screen, "prediction", None) is None:
+        while not any(p is not None for _, p in frames):
             await asyncio.sleep(0.002)
-        await pilot.pause()
-        print(time.perf_counter() - t0)
+        print(next(t for t, p in frames if p is not None) - t0)
 asyncio.run(main())
 """
 
 
 async def _tui_changes(count: int) -> list[float]:
+    """Input change to screen: from setting a factor to the first composited frame that shows the new
+    prediction. (Textual's ``Pilot.pause`` is not a frame: it waits for the processor to be idle for
+    a 20-ms slice, so it also counts the wait and any work done in the background.)"""
+    from frames import record_frames
     from textual.widgets import Select
 
     from blinacalc.tui.app import make_app
 
     app = make_app()
+    frames = record_frames(app)
     out = []
     async with app.run_test(size=(120, 40)) as pilot:
         await app.workers.wait_for_complete()
         await pilot.pause()
         changes = [("ecog", v) for v in (0, 1, 2, "unknown")] + [("salvage_line", v) for v in (1, 2, 3, "unknown")]
-        for field, value in changes[:count]:
+        for field, value in itertools.islice(itertools.cycle(changes), count):
             before = app.screen.prediction
             start = time.perf_counter()
             app.screen.query_one(f"#{field}", Select).value = value
             while app.screen.prediction is before:
                 await asyncio.sleep(0.001)
-            await pilot.pause()  # one refresh of the screen
-            out.append(time.perf_counter() - start)
+            shown = app.screen.prediction
+            await app.workers.wait_for_complete()  # the scenarios too: the next change starts from rest
+            await pilot.pause()
+            out.append(next(t for t, p in frames if t > start and p is shown) - start)
     return out
 
 
 def tui_latency(runs: int, changes: int) -> dict[str, Any]:
-    first = [
-        float(subprocess.run([sys.executable, "-c", TUI_FIRST], capture_output=True, text=True, check=True).stdout)
-        for _ in range(runs)
-    ]
+    cmd = [sys.executable, "-c", TUI_FIRST, HERE]
+    first = [float(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout) for _ in range(runs)]
     times = asyncio.run(_tui_changes(changes))
     return {
         "tui_first_ms": round(1000 * statistics.median(first), 1),
@@ -198,7 +210,7 @@ def main() -> int:
     record.update(import_cost())
     record.update(summary_ratio(runs))
     record.update(predict_latency(runs=3 if args.quick else 5, classes=16 if args.quick else 144))
-    record.update(tui_latency(runs=2 if args.quick else 5, changes=4 if args.quick else 8))
+    record.update(tui_latency(runs=2 if args.quick else 5, changes=8 if args.quick else 48))
     record.update(batch_throughput(100_000 if args.quick else 1_000_000))
     if args.json:
         print(json.dumps(record, indent=2))
@@ -221,9 +233,10 @@ def main() -> int:
         flag = "ok" if value <= budget else "OVER"
         print(f"{label:<52} {value:>8}{unit:<2} {budget:>6g}{unit:<2} {flag}")
     print(
-        f"predict worst class: {record['predict_class_worst_ms']} ms; "
-        f"TUI worst change: {record['tui_change_worst_ms']} ms"
+        f"predict worst class: {record['predict_class_worst_ms']} ms; with every scenario computed: median "
+        f"{record['predict_class_full_median_ms']} ms, worst {record['predict_class_full_worst_ms']} ms"
     )
+    print(f"TUI worst change: {record['tui_change_worst_ms']} ms")
     print(
         f"batch: {record['batch_rows']:,} rows in {record['batch_seconds']} s "
         f"({record['batch_rows_per_s']:,} rows/s); peak {record['batch_peak_mb']} MB"
@@ -232,5 +245,5 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    sys.path[:0] = [HERE, str(Path(HERE).parent)]
     sys.exit(main())
