@@ -1,8 +1,10 @@
 """A small text plot of survival curves (0–60 months) with a 95% band, for terminals and notes.
 
-Lines are drawn in braille dots (2 × 4 per character cell), the band as a light shade. Each
-cell carries a *role* (``patient``, ``comparator``, ``band``, ``axis`` or ``None``) that a view
-maps to a style; the shapes alone (solid line, dashed line, shade) stay readable without colour.
+Lines are drawn in braille dots (2 × 4 per character cell), the band as a light shade; overlays
+(a pinned patient, the what-if curves) are drawn cell by cell in a marker character. Each cell
+carries a *role* (``patient``, ``comparator``, ``band``, ``axis``, an overlay's role or ``None``) that
+a view maps to a style; the shapes alone (solid line, dashed line, shade, markers) stay readable
+without colour. The same plot serves ``blinacalc summary``, the exports and the TUI.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ COLOURS = {
 }
 # On light backgrounds sky blue is faint: the patient's curve takes Okabe-Ito's darker blue.
 COLOURS_LIGHT = {**COLOURS, "patient": "#0072B2", "band": "#0072B2"}
+# Overlays drawn as a trail of marker characters rather than braille, so they differ in shape too.
+MARKERS = {"pinned": "x", "scenario_a": "+", "scenario_b": "-"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +77,9 @@ def canvas(series: Sequence[Series], width: int, height: int) -> list[list[Cell]
                 if lo <= y <= hi:
                     grid[row][col] = (_BAND, "band")
     for s in series:
+        if s.role in MARKERS:
+            _marker_line(grid, s, width, height)
+            continue
         bits: dict[tuple[int, int], int] = {}
         prev = None
         for x in range(px_w):
@@ -87,6 +94,17 @@ def canvas(series: Sequence[Series], width: int, height: int) -> list[list[Cell]
         for (row, col), b in bits.items():
             grid[row][col] = (chr(0x2800 + b), s.role)
     return grid
+
+
+def _marker_line(grid: list[list[Cell]], s: Series, width: int, height: int) -> None:
+    """A line one cell thick in ``MARKERS[s.role]``, joined vertically between columns."""
+    prev = None
+    for col in range(width):
+        row = _pixel_row(_interp(s.estimate, (col + 0.5) / width * HORIZON), height)
+        top, bottom = (row, row) if prev is None else (min(prev + 1, row), max(prev - 1, row))
+        prev = row
+        for r in range(top, bottom + 1):
+            grid[r][col] = (MARKERS[s.role], s.role)
 
 
 def lines(series: Sequence[Series], width: int, height: int = 13) -> list[list[Cell]]:
@@ -113,14 +131,17 @@ def lines(series: Sequence[Series], width: int, height: int = 13) -> list[list[C
     return out
 
 
-def legend(series: Sequence[Series]) -> list[list[Cell]]:
-    """One legend row per series (and its band), the series drawn on top first."""
+def legend(series: Sequence[Series], band_row: bool = False) -> list[list[Cell]]:
+    """One legend row per series, the series drawn on top first; a band follows its series on the
+    same row, or on a row of its own with ``band_row`` (for narrow panels)."""
     rows: list[list[Cell]] = []
     for s in reversed(series):
-        row: list[Cell] = [("      ", None), ("⠒⠒ ⠒⠒" if s.dashed else "⠒⠒⠒⠒⠒", s.role), (f" {s.label}", None)]
-        if s.lo is not None:
-            row += [("  ", None), (_BAND * 2, "band"), (" 95% interval", None)]
-        rows.append(row)
+        glyph = MARKERS[s.role] * 5 if s.role in MARKERS else "⠒⠒ ⠒⠒" if s.dashed else "⠒⠒⠒⠒⠒"
+        rows.append([("      ", None), (glyph, s.role), (f" {s.label}", None)])
+        if s.lo is not None and band_row:
+            rows.append([("      ", None), (_BAND * 5, "band"), (" 95% interval", None)])
+        elif s.lo is not None:
+            rows[-1] += [("  ", None), (_BAND * 2, "band"), (" 95% interval", None)]
     return rows
 
 

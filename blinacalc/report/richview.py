@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from rich import box
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
@@ -13,12 +13,20 @@ from rich.text import Text
 from blinacalc.report import content as C
 from blinacalc.report import plot
 
-# Colours by role from plot.COLOURS (Okabe-Ito); the shapes (solid, dashed, shade, ● ○) carry the
-# meaning without colour too.
+
+def plot_styles(colours: dict[str, str]) -> dict[str, str]:
+    """Styles for a plot's cell roles from a palette (``plot.COLOURS`` or ``plot.COLOURS_LIGHT``)."""
+    return {**{role: f"bold {colour}" for role, colour in colours.items()}, "band": colours["band"], "axis": "dim"}
+
+
+def plot_row(row: Sequence[plot.Cell], styles: dict[str, str]) -> Text:
+    return Text.assemble(*((text, styles.get(role or "", "")) for text, role in row), no_wrap=True)
+
+
+# Colours by role from plot.COLOURS (Okabe-Ito); the shapes (solid, dashed, shade, markers, ● ○) carry
+# the meaning without colour too.
 STYLES = {
-    **{role: f"bold {colour}" for role, colour in plot.COLOURS.items()},
-    "band": plot.COLOURS["band"],
-    "axis": "dim",
+    **plot_styles(plot.COLOURS),
     "key": "bold",
     "note": "dim",
     "warning": "bold #E69F00",
@@ -40,7 +48,7 @@ class CurvePlot:
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         width = min(options.max_width, MAX_PLOT_WIDTH)
         for row in (*plot.lines(self.series, width, self.height), *plot.legend(self.series)):
-            yield Text.assemble(*((text, STYLES.get(role or "", "")) for text, role in row), no_wrap=True)
+            yield plot_row(row, STYLES)
 
 
 def icons(block: C.Icons) -> Text:

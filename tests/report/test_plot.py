@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from blinacalc.core.result import MONTHS
@@ -65,3 +67,15 @@ def test_legend_names_each_series():
         )
     )
     assert "this patient" in legend and "95% interval" in legend and "chemo" in legend
+
+
+def test_overlays_are_a_continuous_trail_of_their_marker():
+    """Pinned and what-if curves differ from the braille lines in shape, not only colour."""
+    grid = plot.canvas([plot.Series("p", "pinned", LINEAR)], width=10, height=41)  # 4 rows per column
+    ink = [[r for r in range(41) if grid[r][col] == ("x", "pinned")] for col in range(10)]
+    assert all(ink), "every column is marked"
+    for left, right in itertools.pairwise(ink):
+        assert min(right) == max(left) + 1  # descending, with no vertical gap between neighbouring columns
+    assert {text for row in grid for text, role in row if role} == {"x"}
+    legend = plot.plain(plot.legend([plot.Series("if cr/crh is reached", "scenario_a", LINEAR)]))
+    assert "+++++ if cr/crh is reached" in legend
