@@ -42,7 +42,7 @@ import numpy as np
 
 from blinacalc import __version__
 from blinacalc.core.baseline import CALIBRATION_FILE, CALIBRATION_SCHEMA, FAMILIES, cure_fraction, survival
-from blinacalc.core.evidence import Evidence, load_evidence
+from blinacalc.core.evidence import Evidence, load_evidence, response_landmark_months
 
 INFINITY = 1e24  # lifelines clips an infinite upper bound to 1e25; anything >= this means +inf
 _FAMILY_BY_ENDPOINT = {"os": "cure_weibull", "rfs": "cure_weibull", "hsct_ccr": "cure_exponential"}
@@ -58,6 +58,7 @@ class Target:
     landmarks: tuple[tuple[float, float], ...]  # (month, survival), sorted, median included
     followup: tuple[float, float]  # potential follow-up, uniform on [low, high]
     basis: str
+    delay: float = 0.0  # months before which the group cannot have events (fitted on t - delay)
 
 
 def targets(ev: Evidence | None = None) -> dict[str, Target]:
@@ -76,23 +77,33 @@ def targets(ev: Evidence | None = None) -> dict[str, Target]:
     return {
         "os": Target("os", t["os.n"].value, tuple(os_pts), uniform_followup("os"), "Topp 2021 Fig. 1A"),
         "rfs": Target("rfs", t["rfs.n"].value, tuple(rfs_pts), uniform_followup("rfs"), "Topp 2021 Fig. 1B"),
-        # No follow-up is published for the HSCT group; the OS follow-up is assumed.
+        # No follow-up is published for the HSCT group; the OS follow-up is assumed. The group reached
+        # CR/CRh within 2 cycles and lived to be transplanted in continuous CR, so it has no deaths before
+        # the response landmark: its curve is fitted from there (delayed entry), still timed from first dose.
         "hsct_ccr": Target(
-            "hsct_ccr", t["hsct_ccr.n"].value, tuple(hsct_pts), uniform_followup("os"), "Topp 2021 Fig. 1C"
+            "hsct_ccr",
+            t["hsct_ccr.n"].value,
+            tuple(hsct_pts),
+            uniform_followup("os"),
+            "Topp 2021 Fig. 1C",
+            delay=response_landmark_months(ev),
         ),
     }
 
 
 def pseudo_data(target: Target) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Interval-censored pseudo-patients ``(lower, upper, weight)`` matching the landmarks."""
-    low, high = target.followup
+    """Interval-censored pseudo-patients ``(lower, upper, weight)`` matching the landmarks.
+
+    Times are on the fitted scale: months after ``target.delay``."""
+    low, high = (x - target.delay for x in target.followup)
+    landmarks = [(t - target.delay, s) for t, s in target.landmarks]
 
     def observed(t: float) -> float:
         return float(np.clip((high - t) / (high - low), 0.0, 1.0))
 
     rows: list[tuple[float, float, float]] = []
     prev_t, prev_s, entering = 0.0, 1.0, float(target.n)
-    for t, s in target.landmarks:
+    for t, s in landmarks:
         followed = entering * observed(t) / observed(prev_t)
         if entering > followed:  # follow-up ends before t: known alive at prev_t only
             rows.append((prev_t, INFINITY * 10, entering - followed))
@@ -148,7 +159,8 @@ def fit(target: Target) -> dict[str, Any]:
     est = np.asarray(fitter.params_.values, dtype=float)
     cov = np.asarray(fitter.variance_matrix_.values, dtype=float)
     reproduced = [
-        {"month": m, "published": s, "fitted": float(survival(family, tuple(est), m))} for m, s in target.landmarks
+        {"month": m, "published": s, "fitted": float(survival(family, tuple(est), m - target.delay))}
+        for m, s in target.landmarks
     ]
     return {
         "family": family,
@@ -156,7 +168,8 @@ def fit(target: Target) -> dict[str, Any]:
         "estimate": est.tolist(),
         "covariance": cov.tolist(),
         "cure_fraction": float(cure_fraction(est)),
-        "median_months": median_of(family, est),
+        "delay_months": target.delay,
+        "median_months": target.delay + median_of(family, est),
         "n": target.n,
         "basis": target.basis,
         "followup_uniform_months": list(target.followup),
@@ -195,7 +208,7 @@ def compare(shipped: dict[str, Any], fresh: dict[str, Any], rtol: float = 1e-6) 
         )
     for name, curve in fresh["curves"].items():
         old = shipped.get("curves", {}).get(name)
-        if old is None or old.get("family") != curve["family"]:
+        if old is None or old.get("family") != curve["family"] or old.get("delay_months", 0.0) != curve["delay_months"]:
             problems.append(f"curves.{name}: missing or of another family")
             continue
         for key in ("estimate", "covariance"):

@@ -61,13 +61,15 @@ class FittedCurve:
     family: str
     estimate: np.ndarray
     covariance: np.ndarray
+    delay_months: float = 0.0
 
     def survival(self, t: Any, params: np.ndarray | None = None) -> np.ndarray:
         """Survival at ``t`` for the point estimate, or for draws ``params`` of shape (draws, p).
 
-        With draws the result has shape (draws, len(t)).
+        With draws the result has shape (draws, len(t)). A curve with ``delay_months`` :math:`d` is
+        :math:`S(\\max(t - d, 0))`: no event before :math:`d` (a group selected by surviving to it).
         """
-        t = np.asarray(t, dtype=float)
+        t = np.maximum(np.asarray(t, dtype=float) - self.delay_months, 0.0)
         if params is None:
             return survival(self.family, tuple(self.estimate), t)
         cols = tuple(params[:, i, None] for i in range(params.shape[1]))
@@ -106,7 +108,10 @@ def parse_calibration(data: dict[str, Any], evidence_version: str) -> Calibratio
             raise CalibrationError(f"{CALIBRATION_FILE}: curves.{ep}: parameters do not match {c['family']}")
         if not np.all(np.isfinite(cov)) or np.any(np.linalg.eigvalsh(cov) <= 0):
             raise CalibrationError(f"{CALIBRATION_FILE}: curves.{ep}.covariance: not positive definite")
-        curves[ep] = FittedCurve(ep, c["family"], est, cov)
+        delay = float(c.get("delay_months", 0.0))
+        if not 0.0 <= delay < 60.0:
+            raise CalibrationError(f"{CALIBRATION_FILE}: curves.{ep}.delay_months: expected 0 to 60, got {delay}")
+        curves[ep] = FittedCurve(ep, c["family"], est, cov, delay)
     return Calibration(evidence_version, curves, data)
 
 

@@ -218,6 +218,16 @@ def _load_file(paper_id: str) -> Paper:
     return paper
 
 
+GRID_STEP = 0.5  # months; the curves' grid (``blinacalc.core.result.MONTHS``)
+
+
+def response_landmark_months(ev: Evidence) -> float:
+    """The response landmark: the end of the response window (2 cycles of 6 weeks, 2.76 months; Topp 2021
+    Methods and Table 2), rounded up to the 0.5-month grid, so that every responder has responded by then.
+    """
+    return math.ceil(ev.topp["design.response_window_months"].value / GRID_STEP) * GRID_STEP
+
+
 @cache
 def load_evidence() -> Evidence:
     """Load and validate every evidence file once per process."""

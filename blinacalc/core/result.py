@@ -1,4 +1,10 @@
-"""Frozen result values and their JSON contract (``blinacalc.prediction/1``)."""
+"""Frozen result values and their JSON contract (``blinacalc.prediction/2``).
+
+Every curve knows its time: where it starts (``time_origin``), what it is conditional on
+(``conditional_on_alive_at_months``), where its evidence ends (``horizon_months``) and whether it is
+individualized, a cohort reference or a cross-trial construction (``basis``). Where a curve is
+undefined (before its conditioning month, beyond its horizon) its values are ``None``.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +15,12 @@ from typing import Any
 
 import numpy as np
 
-SCHEMA = "blinacalc.prediction/1"
+SCHEMA = "blinacalc.prediction/2"
 MONTHS = np.arange(121) * 0.5  # 0, 0.5, ..., 60
 HORIZON = 60.0
 LANDMARK_MONTHS = (6, 12, 24, 36, 48, 60)
+TIME_ORIGINS = ("first_dose", "first_cr_crh")
+BASES = ("individualized", "cohort_reference", "cross_trial")
 _DIGITS = 6
 
 
@@ -34,30 +42,51 @@ class Interval:
 
 @dataclass(frozen=True, slots=True)
 class Landmark:
-    month: int
-    estimate: float
-    lo: float
-    hi: float
+    """Survival at ``month`` with its 95% interval; all ``None`` where the curve is undefined there."""
 
-    def to_dict(self) -> dict[str, float]:
+    month: int
+    estimate: float | None
+    lo: float | None
+    hi: float | None
+
+    @property
+    def defined(self) -> bool:
+        return self.estimate is not None
+
+    def to_dict(self) -> dict[str, float | None]:
         return {"month": self.month, "estimate": _r(self.estimate), "lo": _r(self.lo), "hi": _r(self.hi)}
 
 
 @dataclass(frozen=True, slots=True)
 class Curve:
-    """A survival curve on the grid 0 to 60 months by 0.5, with a pointwise 95% band."""
+    """A survival curve on the grid 0 to 60 months by 0.5, with a pointwise 95% band.
 
-    estimate: tuple[float, ...]
-    lo: tuple[float, ...]
-    hi: tuple[float, ...]
+    Values are ``None`` outside the curve's domain (before its conditioning month, beyond its
+    evidence horizon); :attr:`start` and :attr:`stop` are the first and last months defined.
+    """
+
+    estimate: tuple[float | None, ...]
+    lo: tuple[float | None, ...]
+    hi: tuple[float | None, ...]
+
+    @property
+    def start(self) -> float:
+        return float(MONTHS[next(i for i, v in enumerate(self.estimate) if v is not None)])
+
+    @property
+    def stop(self) -> float:
+        n = len(self.estimate)
+        return float(MONTHS[next(n - 1 - i for i, v in enumerate(reversed(self.estimate)) if v is not None)])
 
     def at(self, month: float) -> float:
-        """Survival at ``month``; the curve does not extrapolate beyond 0-60 months."""
-        if not 0.0 <= month <= HORIZON:
-            raise ValueError(f"month {month} is outside the curve's domain [0, {HORIZON:g}]; no extrapolation")
-        return float(np.interp(month, MONTHS, self.estimate))
+        """Survival at ``month``; the curve does not extrapolate outside its domain."""
+        start, stop = self.start, self.stop
+        if not start <= month <= stop:
+            raise ValueError(f"month {month} is outside the curve's domain [{start:g}, {stop:g}]; no extrapolation")
+        i = slice(round(start / 0.5), round(stop / 0.5) + 1)
+        return float(np.interp(month, MONTHS[i], np.asarray(self.estimate[i], dtype=float)))
 
-    def to_dict(self) -> dict[str, list[float]]:
+    def to_dict(self) -> dict[str, list[float | None]]:
         return {
             "month": [float(m) for m in MONTHS],
             "estimate": [_r(v) for v in self.estimate],
@@ -68,10 +97,19 @@ class Curve:
 
 @dataclass(frozen=True, slots=True)
 class Endpoint:
+    """One curve with its summaries and its time: origin, conditioning, horizon and basis.
+
+    ``median_months`` is ``None`` where the median is not reached by ``horizon_months``.
+    """
+
     hazard_ratio: Interval | None
     median_months: Interval
     landmarks: tuple[Landmark, ...]
     curve: Curve
+    time_origin: str = "first_dose"
+    conditional_on_alive_at_months: float | None = None
+    horizon_months: float = HORIZON
+    basis: str = "individualized"
 
     def landmark(self, month: int) -> Landmark:
         for lm in self.landmarks:
@@ -85,6 +123,10 @@ class Endpoint:
             "median_months": self.median_months.to_dict(),
             "landmarks": [lm.to_dict() for lm in self.landmarks],
             "curve": self.curve.to_dict(),
+            "time_origin": self.time_origin,
+            "conditional_on_alive_at_months": self.conditional_on_alive_at_months,
+            "horizon_months": self.horizon_months,
+            "basis": self.basis,
         }
 
 
@@ -135,7 +177,63 @@ class Harm:
     chemotherapy: Rate
 
 
-SCENARIOS = ("os_if_cr_crh", "os_if_no_cr_crh", "os_if_cr_crh_mrd", "os_hsct_in_ccr", "os_chemotherapy")
+SCENARIOS = ("os_if_cr_crh", "os_if_no_cr_crh", "os_if_cr_crh_mrd", "os_chemotherapy")
+REFERENCE_CURVES = ("os_hsct_in_ccr",)
+
+
+@dataclass(frozen=True, slots=True)
+class CompetingRiskLandmark:
+    """Among responders, at ``month`` after the first CR/CRh: the three states, summing to 1."""
+
+    month: int
+    relapse: float
+    death_without_relapse: float
+    alive_relapse_free: float
+
+    def to_dict(self) -> dict[str, float | None]:
+        return {
+            "month": self.month,
+            "relapse": _r(self.relapse),
+            "death_without_relapse": _r(self.death_without_relapse),
+            "alive_relapse_free": _r(self.alive_relapse_free),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class CompetingRisks:
+    """Relapse, death without relapse and relapse-free survival among responders (cohort, published)."""
+
+    population: str
+    time_origin: str
+    landmarks: tuple[CompetingRiskLandmark, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "population": self.population,
+            "time_origin": self.time_origin,
+            "landmarks": [lm.to_dict() for lm in self.landmarks],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Sensitivity:
+    """How far one fixed-but-uncertain input moves the patient's result, everything else at its estimate.
+
+    ``values`` pairs each bound with the 1-year OS and median OS (months, ``None`` if not reached)."""
+
+    name: str
+    description: str
+    bounds: tuple[float, float]
+    os_12: tuple[float | None, float | None]
+    median_months: tuple[float | None, float | None]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "description": self.description,
+            "bounds": [_r(b) for b in self.bounds],
+            "os_12": [_r(v) for v in self.os_12],
+            "median_months": [_r(v) for v in self.median_months],
+        }
 
 
 class Scenarios(Mapping[str, Endpoint]):
@@ -188,7 +286,7 @@ class Prediction:
 
     blinacalc_version: str
     evidence_version: str
-    inputs: dict[str, int | bool | None]
+    inputs: dict[str, int | float | bool | None]
     draws: int
     seed: int
     os: Endpoint
@@ -197,8 +295,19 @@ class Prediction:
     # Not compared: the scenarios are a function of the other fields (inputs, draws, seed, versions),
     # and comparing them would compute pending ones.
     scenarios: Scenarios = field(compare=False)
+    reference_curves: dict[str, Endpoint]
+    competing_risks: CompetingRisks
+    sensitivity: tuple[Sensitivity, ...]
+    landmark_months: float
+    # Share of patients like this alive at the landmark who reached CR/CRh: r / S(L) (capped at 0.95).
+    responder_share: Interval
     warnings: tuple[str, ...]
     sources: tuple[dict[str, str], ...]
+
+    @property
+    def alive_at_months(self) -> float | None:
+        value = self.inputs.get("alive_at_months")
+        return None if value is None else float(value)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -211,7 +320,11 @@ class Prediction:
             "os": self.os.to_dict(),
             "rfs": self.rfs.to_dict(),
             "response": self.response.to_dict(),
+            "response_landmark": {"months": self.landmark_months, "responder_share": self.responder_share.to_dict()},
             "scenarios": {k: self.scenarios[k].to_dict() for k in SCENARIOS},
+            "reference_curves": {k: self.reference_curves[k].to_dict() for k in REFERENCE_CURVES},
+            "competing_risks": self.competing_risks.to_dict(),
+            "sensitivity": {s.name: s.to_dict() for s in self.sensitivity},
             "warnings": list(self.warnings),
             "sources": [dict(s) for s in self.sources],
         }
