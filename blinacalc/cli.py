@@ -45,6 +45,7 @@ FLAGS = {
     "name": "NAME",
     "bootstrap": "--bootstrap",
     "label": "--label",
+    "alive_at_months": "--alive-at",
 }
 _YES_NO = {"yes": True, "no": False, "unknown": None}
 NAME_HELP = f"{NAME_RULE}; no names, dates or record numbers"
@@ -180,6 +181,12 @@ def add_patient_flags(parser: argparse.ArgumentParser, *, scenario: bool = False
     group.add_argument("--salvage-line", metavar="N", help="salvage line of blinatumomab: 1 = first salvage")
     group.add_argument("--prior-hsct", metavar="{yes,no,unknown}", help="prior allogeneic HSCT")
     group.add_argument("--t411", metavar="{yes,no,unknown}", help="t(4;11) translocation")
+    if scenario:
+        group.add_argument(
+            "--alive-at",
+            metavar="MONTHS",
+            help="show survival given alive this many months after the first dose (0 to less than 60)",
+        )
 
 
 def _add_run_flags(parser: argparse.ArgumentParser) -> None:
@@ -313,6 +320,26 @@ def _run_inputs(args: argparse.Namespace, store: Store) -> tuple[Patient, Scenar
     return patient, scenario, settings, *_draws_seed(args, settings)
 
 
+def alive_at_from_args(args: argparse.Namespace) -> float | None:
+    """``--alive-at`` as months (plain decimal digits only), checked; ``None`` when not given."""
+    import re
+
+    from blinacalc.core.model import check_alive_at
+    from blinacalc.core.patient import InputError
+
+    text = getattr(args, "alive_at", None)
+    if text is None:
+        return None
+    try:
+        if not re.fullmatch(r"[0-9]+(\.[0-9]+)?", text.strip(), flags=re.ASCII):
+            raise ValueError(text)
+        return check_alive_at(float(text))
+    except (ValueError, InputError):
+        raise InputError(
+            "alive_at_months", f"expected months since the first dose, from 0 to less than 60, got {text!r}"
+        ) from None
+
+
 def _draws_seed(args: argparse.Namespace, settings: Settings) -> tuple[int, int]:
     """``--draws`` (default: the draws setting) and ``--seed``, checked."""
     from blinacalc.core.model import check_run
@@ -329,7 +356,7 @@ def _summary(args: argparse.Namespace) -> int:
     store = _open_store()
     _use_cache(store)
     patient, scenario, settings, draws, seed = _run_inputs(args, store)
-    pred = predict(patient, draws=draws, seed=seed)  # type: ignore[arg-type]
+    pred = predict(patient, draws=draws, seed=seed, alive_at_months=alive_at_from_args(args))
     if args.format == "json":
         return _emit("summary", args, None, pred.to_dict())
     from blinacalc.report import content
@@ -343,11 +370,13 @@ def _tui(args: argparse.Namespace | None) -> int:
 
     warnings: list[str] = []  # shown in the app, where stderr cannot be seen
     store = _open_store(warnings.append)
+    alive_at = None
     if args is None:
         patient, scenario, settings = Patient(), None, store.settings()
         draws, seed = settings.draws, 0
     else:
         patient, scenario, settings, draws, seed = _run_inputs(args, store)
+        alive_at = alive_at_from_args(args)
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         print(
             "blinacalc: the interactive calculator needs a terminal; for a report use `blinacalc summary`",
@@ -357,7 +386,9 @@ def _tui(args: argparse.Namespace | None) -> int:
     _use_cache(store)
     from blinacalc.tui.app import make_app
 
-    make_app(patient, draws=draws, seed=seed, settings=settings, scenario=scenario, warnings=warnings).run()  # type: ignore[arg-type]
+    make_app(
+        patient, draws=draws, seed=seed, settings=settings, scenario=scenario, warnings=warnings, alive_at=alive_at
+    ).run()
     return EXIT_OK
 
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from blinacalc.core.evidence import load_evidence
-from blinacalc.core.model import harms
-from blinacalc.core.result import Endpoint, Prediction, Rate
+from blinacalc.core.model import CHEMO_HORIZON, harms
+from blinacalc.core.result import Endpoint, Landmark, Prediction, Rate, Sensitivity
 from blinacalc.report import labels as L
 from blinacalc.report.plot import Series
 
@@ -74,7 +74,11 @@ TITLE = "blinacalc · blinatumomab for relapsed/refractory Ph-negative B-ALL"
 
 def header(pred: Prediction, scenario: str | None = None) -> Section:
     """Inputs as entered; ``scenario`` names the saved scenario they came from, if any."""
-    rows = tuple((L.INPUT_NAMES[k], L.input_value(k, v)) for k, v in pred.inputs.items())
+    rows = tuple(
+        (L.INPUT_NAMES[k], L.input_value(k, v))
+        for k, v in pred.inputs.items()
+        if k != "alive_at_months" or v is not None
+    )
     return Section(
         "header",
         "Patient",
@@ -100,12 +104,12 @@ def os_series(
         out.append(Series("pinned patient", "pinned", pinned.os.curve.estimate))
     if scenarios:
         for key, role in (("os_if_no_cr_crh", "scenario_b"), ("os_if_cr_crh", "scenario_a")):
-            out.append(Series(L.SCENARIO_NAMES[key].lower(), role, pred.scenarios[key].curve.estimate))
-    if chemo:
+            label = f"{L.SCENARIO_NAMES[key].lower()} (alive at {pred.scenarios[key].curve.start:g} mo)"
+            out.append(Series(label, role, pred.scenarios[key].curve.estimate))
+    chemo_curve = pred.scenarios["os_chemotherapy"].curve
+    if chemo and any(v is not None for v in chemo_curve.estimate):
         out.append(
-            Series(
-                "standard chemotherapy*", "comparator", pred.scenarios["os_chemotherapy"].curve.estimate, dashed=True
-            )
+            Series(f"standard chemotherapy* (to {CHEMO_HORIZON:g} mo)", "comparator", chemo_curve.estimate, dashed=True)
         )
     c = pred.os.curve
     out.append(Series("this patient, blinatumomab", "patient", c.estimate, c.lo, c.hi))
@@ -115,7 +119,9 @@ def os_series(
 def comparison(pred: Prediction, pinned: Prediction, landmarks: tuple[int, ...] = REPORT_LANDMARKS) -> Section:
     """This patient against a pinned one: medians and landmarks side by side, with differences."""
 
-    def diff_pp(a: float, b: float) -> str:
+    def diff_pp(a: float | None, b: float | None) -> str:
+        if a is None or b is None:
+            return DASH
         d = round(100 * a) - round(100 * b)
         return f"{d:+d} pp" if d else "0"
 
@@ -125,7 +131,7 @@ def comparison(pred: Prediction, pinned: Prediction, landmarks: tuple[int, ...] 
         return f"{a - b:+.1f} mo"
 
     def median(ep: Endpoint) -> str:
-        return L.months(ep.median_months.estimate)
+        return L.months(ep.median_months.estimate, ep.horizon_months)
 
     rows = [
         (
@@ -137,7 +143,7 @@ def comparison(pred: Prediction, pinned: Prediction, landmarks: tuple[int, ...] 
     ]
     for m in landmarks:
         now, then = pred.os.landmark(m).estimate, pinned.os.landmark(m).estimate
-        rows.append((_LANDMARK_NAMES[m], L.pct(now), L.pct(then), diff_pp(now, then)))
+        rows.append((_LANDMARK_NAMES[m], _pct(now), _pct(then), diff_pp(now, then)))
     pinned_inputs = L.factors_line(pinned.inputs)
     return Section(
         "compare",
@@ -165,20 +171,53 @@ def _reference_hr(ep: Endpoint, name: str) -> Text | None:
     )
 
 
+def _pct(x: float | None) -> str:
+    return DASH if x is None else L.pct(x)
+
+
+def _shown_landmarks(pred: Prediction, landmarks: tuple[int, ...]) -> tuple[int, ...]:
+    """The landmarks where the patient's OS is defined (after any conditioning month)."""
+    return tuple(m for m in landmarks if pred.os.landmark(m).defined)
+
+
+def _who(pred: Prediction) -> str:
+    s = pred.alive_at_months
+    return "patients like this" if s is None else f"patients like this who are alive {s:g} months after the first dose"
+
+
 def plain_words(pred: Prediction, month: int = 12) -> str:
-    """PREDICT-style: 'Of 100 patients like this, about N are expected to be alive at 1 year ...'."""
+    """PREDICT-style: 'Of 100 patients like this, about N are expected to be alive at 1 year ...'.
+
+    When conditioned beyond ``month``, the first landmark after the conditioning month is used.
+    """
+    defined = [m for m in LANDMARK_ORDER if pred.os.landmark(m).defined and m >= month] or [60]
+    month = defined[0]
     lm = pred.os.landmark(month)
-    chemo = pred.scenarios["os_chemotherapy"].landmark(month)
-    return (
-        f"Of 100 patients like this, about {round(100 * lm.estimate)} are expected to be alive at "
-        f"{_LANDMARK_NAMES[month]} (range {round(100 * lm.lo)}–{round(100 * lm.hi)}); "
-        f"with standard chemotherapy about {round(100 * chemo.estimate)}."
+    if lm.estimate is None or lm.lo is None or lm.hi is None:
+        return f"No estimate at {_LANDMARK_NAMES[month]}."
+    text = (
+        f"Of 100 {_who(pred)}, about {round(100 * lm.estimate)} are expected to be alive at "
+        f"{_LANDMARK_NAMES[month]} after the first dose (95% interval {round(100 * lm.lo)}–{round(100 * lm.hi)})"
     )
+    chemo = pred.scenarios["os_chemotherapy"].landmark(month)
+    if chemo.estimate is not None:
+        text += f"; with standard chemotherapy about {round(100 * chemo.estimate)} (cross-trial estimate*)"
+    return text + "."
+
+
+LANDMARK_ORDER = (12, 24, 36, 48, 60)
+
+
+def _chemo_cell(lm: Landmark, month: int) -> str:
+    if lm.estimate is not None:
+        return L.pct(lm.estimate)
+    return "n/e" if month > CHEMO_HORIZON else DASH
 
 
 def os_landmarks(pred: Prediction, compact: bool = False, landmarks: tuple[int, ...] = REPORT_LANDMARKS) -> Table:
     """OS at ``landmarks`` (months, from ``LANDMARK_MONTHS``) with intervals, and the chemotherapy comparator;
-    ``compact`` for narrow panels."""
+    ``compact`` for narrow panels. Months before a conditioning month are left out; the comparator is
+    ``n/e`` (not estimable) beyond its horizon."""
     os_, chemo = pred.os, pred.scenarios["os_chemotherapy"]
     columns = (
         ("Month", "OS", "95% int.", "Chemo*")
@@ -190,29 +229,56 @@ def os_landmarks(pred: Prediction, compact: bool = False, landmarks: tuple[int, 
             str(m) if compact else _LANDMARK_NAMES[m],
             L.pct(os_.landmark(m).estimate),
             L.pct_range(os_.landmark(m).lo, os_.landmark(m).hi),
-            L.pct(chemo.landmark(m).estimate),
+            _chemo_cell(chemo.landmark(m), m),
         )
-        for m in landmarks
+        for m in _shown_landmarks(pred, landmarks)
     )
     return Table(columns, rows)
+
+
+def chemotherapy_note() -> Text:
+    """What the comparator is, where it stops and what TOWER observed."""
+    tower = load_evidence().tower
+    hr, fu, conv = (
+        tower["os.hazard_ratio"],
+        tower["os.followup_median_months.blinatumomab"],
+        tower["os.curves_converge_months"],
+    )
+    b6, c6 = tower["os.at_6.blinatumomab"].value, tower["os.at_6.chemotherapy"].value
+    assert hr.ci is not None and conv.range is not None
+    return Text(
+        f"* Cross-trial estimate: this patient's curve with TOWER's hazard ratio for death, blinatumomab vs "
+        f"chemotherapy ({hr.value:.2f}, 95% CI {hr.ci[0]:.2f}–{hr.ci[1]:.2f}), applied in reverse. Shown to "
+        f"{CHEMO_HORIZON:g} months only (n/e = not estimable after): TOWER's median follow-up was {fu.value:g} "
+        f"months and its curves converged again between {conv.range[0]:g} and {conv.range[1]:g} months. "
+        f"TOWER observed at 6 months, from randomisation: {L.pct(b6)} alive with blinatumomab, {L.pct(c6)} "
+        "with chemotherapy (Kantarjian 2017).",
+        "note",
+    )
+
+
+def _conditioning_note(pred: Prediction) -> Text | None:
+    s = pred.alive_at_months
+    if s is None:
+        return None
+    return Text(
+        f"Conditional on being alive {s:g} months after the first dose: S(t) / S({s:g}), so nothing is shown "
+        f"before month {s:g}. Months are still counted from the first dose.",
+        "key",
+    )
 
 
 def overall_survival(pred: Prediction, compact: bool = False, landmarks: tuple[int, ...] = REPORT_LANDMARKS) -> Section:
     """Median, plain words, landmarks (``compact``: a narrow table), plot and notes."""
     os_ = pred.os
-    tower_hr = load_evidence().tower["os.hazard_ratio"]
-    assert tower_hr.ci is not None
     blocks: list[Block] = [
-        Text(f"Median overall survival {L.median(os_.median_months, '95% interval ')}", "key"),
+        *(b for b in (_conditioning_note(pred),) if b is not None),
+        Text(f"Median overall survival {L.median(os_.median_months, '95% interval ')} from first dose", "key"),
         Text(plain_words(pred), "key"),
         os_landmarks(pred, compact, landmarks),
         Plot(os_series(pred)),
-        Text(
-            f"* Cross-trial: this patient's curve with the TOWER hazard ratio for blinatumomab vs "
-            f"chemotherapy ({tower_hr.value:.2f}, 95% CI {tower_hr.ci[0]:.2f}–{tower_hr.ci[1]:.2f}) undone. "
-            "Curves stop at 60 months: nothing is extrapolated.",
-            "note",
-        ),
+        chemotherapy_note(),
+        Text(L.INTERVALS_MEAN, "note"),
     ]
     hr = _reference_hr(os_, "Overall-survival")
     if hr is not None:
@@ -270,12 +336,37 @@ def relapse_free_survival(pred: Prediction) -> Section:
         (_LANDMARK_NAMES[m], L.pct(rfs.landmark(m).estimate), L.pct_range(rfs.landmark(m).lo, rfs.landmark(m).hi))
         for m in RFS_LANDMARKS
     )
+    cr = pred.competing_risks
     blocks: list[Block] = [
-        Text(f"Median relapse-free survival {L.median(rfs.median_months, '95% interval ')}", "key"),
+        Text(
+            f"Median relapse-free survival {L.median(rfs.median_months, '95% interval ', rfs.horizon_months)} "
+            "from the first CR/CRh",
+            "key",
+        ),
         Table(("Relapse-free at", "Estimate", "95% interval"), rows),
         Text(
             f"From the first CR/CRh, for patients who reach it within 2 cycles (Topp 2021 Fig. 1B, "
-            f"{load_evidence().topp['rfs.n'].value:.0f} patients).",
+            f"{load_evidence().topp['rfs.n'].value:.0f} patients); shown to {rfs.horizon_months:g} months, the last "
+            "published point.",
+            "note",
+        ),
+        Table(
+            ("After first CR/CRh", "Relapsed", "Died without relapse", "Alive relapse-free"),
+            tuple(
+                (
+                    _LANDMARK_NAMES[lm.month],
+                    L.pct(lm.relapse, 1),
+                    L.pct(lm.death_without_relapse, 1),
+                    L.pct(lm.alive_relapse_free, 1),
+                )
+                for lm in cr.landmarks
+            ),
+            title="What happens to responders (cohort, not individualized)",
+        ),
+        Text(
+            f"Among {cr.population}, from the first CR/CRh. Relapsed: cumulative incidence with death as a "
+            "competing risk (Fig. 1D); alive relapse-free: RFS (Fig. 1B); died without relapse: the rest. "
+            "Published values, no interval published.",
             "note",
         ),
     ]
@@ -285,40 +376,82 @@ def relapse_free_survival(pred: Prediction) -> Section:
     return Section("rfs", "Relapse-free survival, if CR/CRh is reached", tuple(blocks))
 
 
-def _scenario_basis() -> dict[str, str]:
+def _scenario_basis(pred: Prediction) -> dict[str, str]:
     ev = load_evidence()
     t, w = ev.topp, ev.tower
     cr_hr, mrd_hr = t["table3.os.univariate.cr_crh"], t["table3.os.multivariate.mrd_response"]
     mrd_share = w["mrd_response_among_cr_crh_cri.blinatumomab"].value
-    hsct_n = t["table2.hsct_in_remission"].n
+    post = pred.scenarios["os_if_cr_crh"].hazard_ratio
+    assert post is not None
     return {
-        "os_if_cr_crh": f"Topp 2021 Table 3 hazard ratio {cr_hr.value:.2f} for CR/CRh; the two arms of the split "
-        f"mix back to this patient's curve at the trial's CR/CRh rate",
-        "os_if_no_cr_crh": "the other arm of the same split",
+        "os_if_cr_crh": f"proportional hazards after the landmark with hazard ratio {L.hazard_ratio(post)}: Topp 2021 "
+        f"Table 3's {cr_hr.value:.2f} (time-dependent, whole follow-up) updated by Table 2's counts alive at 3 years",
+        "os_if_no_cr_crh": "the other arm of the same split; together they mix back to this patient's curve",
         "os_if_cr_crh_mrd": f"Topp 2021 Table 3 multivariate hazard ratio {mrd_hr.value:.2f} for MRD response, "
         f"within CR/CRh ({L.pct(mrd_share)} MRD response, TOWER)",
-        "os_hsct_in_ccr": f"published curve of the {hsct_n} patients transplanted in continuous CR (Topp 2021); "
-        "the same for every patient",
-        "os_chemotherapy": "cross-trial, from TOWER's hazard ratio (see Overall survival)",
+        "os_chemotherapy": f"cross-trial, TOWER's hazard ratio; from first dose, to {CHEMO_HORIZON:g} months only",
     }
 
 
-def scenarios(pred: Prediction) -> Section:
-    def row(name: str, ep: Endpoint) -> tuple[str, ...]:
-        return (name, L.median(ep.median_months), L.pct(ep.landmark(12).estimate), L.pct(ep.landmark(36).estimate))
+def _scenario_row(name: str, ep: Endpoint) -> tuple[str, ...]:
+    def at(m: int) -> str:
+        v = ep.landmark(m).estimate
+        if v is not None:
+            return L.pct(v)
+        return "n/e" if m > ep.horizon_months else DASH
 
-    rows = (row("As entered", pred.os), *(row(L.SCENARIO_NAMES[k], ep) for k, ep in pred.scenarios.items()))
-    basis = _scenario_basis()
+    return (name, L.median(ep.median_months, horizon=ep.horizon_months), at(12), at(36))
+
+
+def scenarios(pred: Prediction) -> Section:
+    lm = pred.landmark_months
+    share = pred.responder_share
+    cond = pred.scenarios["os_if_cr_crh"].conditional_on_alive_at_months
+    rows = tuple(_scenario_row(L.SCENARIO_NAMES[k], ep) for k, ep in pred.scenarios.items())
+    basis = _scenario_basis(pred)
     notes = " ".join(f"{L.SCENARIO_NAMES[k]}: {basis[k]}." for k in pred.scenarios)
+    assert share.lo is not None and share.hi is not None and share.estimate is not None
     return Section(
         "scenarios",
-        "What if... (overall survival from the start of blinatumomab)",
+        f"What if... response by the {lm:g}-month landmark (OS from first dose)",
         (
+            Text(
+                f"Response (CR/CRh) is assessed within 2 cycles of 6 weeks, so by {lm:g} months. These scenarios "
+                f"are for a patient alive at month {cond:g} whose response is then known; they are undefined "
+                f"before it. Of patients like this alive at {lm:g} months, about {round(100 * share.estimate)}% "
+                f"(95% interval {round(100 * share.lo)}–{round(100 * share.hi)}%) will have reached CR/CRh.",
+                "key",
+            ),
             Table(("Scenario", "Median (95% interval)", "1 year", "3 years"), rows),
             Text(notes, "note"),
             Text(
-                "Response is not known at the start of treatment: the scenarios are landmark-style "
-                "approximations, not predictions for a patient who has already responded.",
+                "Reading response as if it were known at the first dose would credit responders with the time "
+                "they had to survive in order to respond (guarantee-time bias); the landmark removes it.",
+                "note",
+            ),
+        ),
+    )
+
+
+def reference_curves(pred: Prediction) -> Section:
+    """Published selected-group curves: the same for every patient, not scenarios for this one."""
+    ep = pred.reference_curves["os_hsct_in_ccr"]
+    n = load_evidence().topp["table2.hsct_in_remission"].n
+    return Section(
+        "reference",
+        "Reference: transplanted in continuous remission (a selected group)",
+        (
+            Table(
+                ("Reference curve", "Median (95% interval)", "1 year", "3 years"),
+                (_scenario_row(L.REFERENCE_NAMES["os_hsct_in_ccr"], ep),),
+            ),
+            Text(
+                f"Overall survival from the first dose of the {n} patients who reached CR/CRh within 2 cycles, "
+                "stayed in remission and were transplanted (Topp 2021 Fig. 1C; Table 2). It is the same for every "
+                f"patient, shown to {ep.horizon_months:g} months (its last published point), with no deaths before "
+                f"{pred.landmark_months:g} months: the group lived to respond and to be transplanted. Do not compare "
+                "it with this patient's scenarios: it is selected on surviving to transplant, on fitness for it and "
+                "on a donor.",
                 "note",
             ),
         ),
@@ -370,8 +503,24 @@ def sources(pred: Prediction) -> Section:
                 "Monte Carlo intervals. Every number: `blinacalc evidence`; method: docs/methodology.md.",
                 "note",
             ),
+            Text(L.INTERVALS_MEAN, "note"),
+            *(_sensitivity_text(s) for s in pred.sensitivity),
             *cites,
         ),
+    )
+
+
+def _sensitivity_text(sens: Sensitivity) -> Text:
+    lo, hi = sens.bounds
+    a, b = sens.os_12
+    ma, mb = sens.median_months
+    moves = f"median is {L.months(ma)} and {L.months(mb)}"
+    if a is not None and b is not None:
+        moves = f"1-year OS is {L.pct(a)} and {L.pct(b)}, and median {L.months(ma)} and {L.months(mb)}"
+    return Text(
+        f"Sensitivity: {sens.description}. At {L.pct(lo)} and {L.pct(hi)}, this patient's {moves} "
+        "(everything else at its estimate).",
+        "note",
     )
 
 
@@ -383,12 +532,15 @@ def limitations() -> Section:
         "The factors' hazard ratios are univariate (Topp 2021 Table 3) and are multiplied as if independent: "
         "the papers give no joint model.",
         "Response likelihoods and harms are the trials' cohort rates, the same for every patient.",
-        "Scenarios are landmark-style approximations: response is not known when treatment starts. The "
-        "chemotherapy comparator applies TOWER's hazard ratio across trials.",
-        "Salvage line is mapped from Table 1's prior relapses (approximate); ECOG 2 is modelled like ECOG 1; "
+        "Response scenarios are a landmark analysis at 3 months, with proportional hazards after it and the "
+        "cohort's response rate (not individualized). The chemotherapy comparator applies TOWER's hazard ratio "
+        "across trials and stops at 12 months.",
+        "Salvage line is not reported in Table 1: the first-salvage share is drawn between 42% and 66%; ECOG 2 is "
+        "modelled like ECOG 1; "
         f"t(4;11) rests on {t411.n} patients.",
         "Only for patients like those in the trials: adults with Ph-negative relapsed/refractory B-ALL and "
-        "ECOG 0-2. Curves stop at 60 months; nothing is extrapolated.",
+        "ECOG 0-2. Each curve stops where its evidence ends: OS 60 months, RFS 48, the HSCT reference 36, "
+        "chemotherapy 12.",
     )
     return Section("limitations", "Limitations", tuple(Text(f"{i}. {text}") for i, text in enumerate(items, 1)))
 
@@ -401,6 +553,7 @@ def build(pred: Prediction, *, landmarks: tuple[int, ...] = REPORT_LANDMARKS, sc
         response(pred),
         relapse_free_survival(pred),
         scenarios(pred),
+        reference_curves(pred),
         potential_harms(),
         warnings(pred),
         sources(pred),

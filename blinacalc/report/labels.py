@@ -24,15 +24,22 @@ INPUT_NAMES = {
     "salvage_line": "Salvage line",
     "prior_hsct": "Prior allogeneic HSCT",
     "t411": "t(4;11)",
+    "alive_at_months": "Alive at (months after first dose)",
 }
 
 SCENARIO_NAMES = {
-    "os_if_cr_crh": "If CR/CRh is reached",
-    "os_if_no_cr_crh": "If CR/CRh is not reached",
-    "os_if_cr_crh_mrd": "If CR/CRh with MRD response",
-    "os_hsct_in_ccr": "HSCT in continuous CR",
-    "os_chemotherapy": "Standard chemotherapy instead",
+    "os_if_cr_crh": "CR/CRh reached",
+    "os_if_no_cr_crh": "CR/CRh not reached",
+    "os_if_cr_crh_mrd": "CR/CRh with MRD response",
+    "os_chemotherapy": "Standard chemotherapy instead*",
 }
+REFERENCE_NAMES = {"os_hsct_in_ccr": "HSCT in continuous CR"}
+NOT_ESTIMABLE = "not estimable"
+INTERVALS_MEAN = (
+    "95% intervals carry the uncertainty of the published curves, hazard ratios and rates and of the unknown "
+    "first-salvage share; they leave out the error of multiplying univariate hazard ratios as if independent, "
+    "of reconstructing curves from published summaries and of transporting TOWER's ratio to another trial."
+)
 RESPONSE_NAMES = {
     "cr_crh": "CR/CRh",
     "cr": "CR",
@@ -70,6 +77,8 @@ def ordinal(n: int) -> str:
 
 def input_value(name: str, value: int | bool | None) -> str:
     """An input as entered: ``unknown`` where not given."""
+    if name == "alive_at_months":
+        return "not set (curves from first dose)" if value is None else f"{float(value):g} months"
     if value is None:
         return UNKNOWN
     if name == "ecog":
@@ -107,24 +116,21 @@ def pct_range(lo: float | None, hi: float | None, digits: int = 0) -> str:
     return f"{pct(lo, digits)[:-1]}–{pct(hi, digits)}"
 
 
-def _num(x: float | None) -> str:
-    return "beyond 60" if x is None else f"{x:.1f}"
+def months(x: float | None, horizon: float = 60) -> str:
+    return f"not reached by {horizon:g} mo" if x is None else f"{x:.1f} mo"
 
 
-def months(x: float | None) -> str:
-    return "not reached by 60 mo" if x is None else f"{x:.1f} mo"
-
-
-def median(iv: Interval, label: str = "") -> str:
-    """``7.5 mo (6.0–9.5)``; a median not reached within 60 months is said so, never guessed.
+def median(iv: Interval, label: str = "", horizon: float = 60) -> str:
+    """``7.5 mo (6.0–9.5)``; a median not reached within the curve's horizon is said so, never guessed.
 
     ``label`` goes inside the brackets, e.g. ``"95% interval "``.
     """
     if iv.estimate is None:
         lower = "" if iv.lo is None else f" ({label or '95% interval '}from {iv.lo:.1f} mo)"
-        return f"not reached by 60 mo{lower}"
+        return f"not reached by {horizon:g} mo{lower}"
     sep = " to " if iv.hi is None else "–"
-    return f"{iv.estimate:.1f} mo ({label}{_num(iv.lo)}{sep}{_num(iv.hi)})"
+    hi = f"beyond {horizon:g}" if iv.hi is None else f"{iv.hi:.1f}"
+    return f"{iv.estimate:.1f} mo ({label}{iv.lo:.1f}{sep}{hi})"
 
 
 def rate(r: Rate, counts: bool = True) -> str:

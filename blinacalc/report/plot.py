@@ -42,20 +42,25 @@ class Series:
 
     label: str
     role: str
-    estimate: Sequence[float]
-    lo: Sequence[float] | None = None
-    hi: Sequence[float] | None = None
+    estimate: Sequence[float | None]
+    lo: Sequence[float | None] | None = None
+    hi: Sequence[float | None] | None = None
     dashed: bool = False
 
 
 Cell = tuple[str, str | None]
 
 
-def _interp(values: Sequence[float], month: float) -> float:
+def _interp(values: Sequence[float | None], month: float) -> float | None:
+    """The curve at ``month``; ``None`` where it is undefined (before its start, beyond its horizon)."""
     step = float(MONTHS[1] - MONTHS[0])
     i = min(int(month / step), len(values) - 2)
     frac = month / step - i
-    return values[i] + (values[i + 1] - values[i]) * frac
+    a, b = values[i], values[i + 1]
+    if a is None or b is None:
+        near = a if frac < 0.5 else b  # at the edge of the domain, the nearer defined point
+        return None if near is None or abs(frac - (0.0 if near is a else 1.0)) > 0.5 else near
+    return a + (b - a) * frac
 
 
 def _pixel_row(s: float, pixels: int) -> int:
@@ -72,6 +77,8 @@ def canvas(series: Sequence[Series], width: int, height: int) -> list[list[Cell]
         for col in range(width):
             month = (col + 0.5) / width * HORIZON
             lo, hi = _interp(s.lo, month), _interp(s.hi, month)
+            if lo is None or hi is None:
+                continue
             for row in range(height):
                 y = 1.0 - (row + 0.5) / height
                 if lo <= y <= hi:
@@ -83,7 +90,11 @@ def canvas(series: Sequence[Series], width: int, height: int) -> list[list[Cell]
         bits: dict[tuple[int, int], int] = {}
         prev = None
         for x in range(px_w):
-            y = _pixel_row(_interp(s.estimate, x / (px_w - 1) * HORIZON), px_h)
+            value = _interp(s.estimate, x / (px_w - 1) * HORIZON)
+            if value is None:
+                prev = None
+                continue
+            y = _pixel_row(value, px_h)
             top, bottom = (y, y) if prev is None else (min(prev, y), max(prev, y))
             prev = y
             if s.dashed and (x // 4) % 2 == 1:
@@ -100,7 +111,11 @@ def _marker_line(grid: list[list[Cell]], s: Series, width: int, height: int) -> 
     """A line one cell thick in ``MARKERS[s.role]``, joined vertically between columns."""
     prev = None
     for col in range(width):
-        row = _pixel_row(_interp(s.estimate, (col + 0.5) / width * HORIZON), height)
+        value = _interp(s.estimate, (col + 0.5) / width * HORIZON)
+        if value is None:
+            prev = None
+            continue
+        row = _pixel_row(value, height)
         top, bottom = (row, row) if prev is None else (min(prev + 1, row), max(prev - 1, row))
         prev = row
         for r in range(top, bottom + 1):

@@ -52,12 +52,15 @@ class BlinacalcApp(App[None]):
         settings: Settings | None = None,
         scenario: Scenario | None = None,
         warnings: Sequence[str] = (),
+        alive_at: float | None = None,
     ) -> None:
         super().__init__()
         self.settings = settings or Settings()
         self.store = Store(warn=lambda message: self.notify(message, severity="warning", timeout=10))
         self._startup_warnings = tuple(warnings)
-        self.calculator = MainScreen(patient, draws, seed, landmarks=self.settings.landmarks, scenario=scenario)
+        self.calculator = MainScreen(
+            patient, draws, seed, landmarks=self.settings.landmarks, scenario=scenario, alive_at=alive_at
+        )
 
     def on_mount(self) -> None:
         theme = self.settings.theme
@@ -208,8 +211,15 @@ def make_app(
     settings: Settings | None = None,
     scenario: Scenario | None = None,
     warnings: Sequence[str] = (),
+    alive_at: float | None = None,
 ) -> BlinacalcApp:
     """The one app factory, for the entry point and the tests. Validate inputs before calling."""
     return BlinacalcApp(
-        patient or Patient(), draws=draws, seed=seed, settings=settings, scenario=scenario, warnings=warnings
+        patient or Patient(),
+        draws=draws,
+        seed=seed,
+        settings=settings,
+        scenario=scenario,
+        warnings=warnings,
+        alive_at=alive_at,
     )

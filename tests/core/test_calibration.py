@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from blinacalc import calibrate as cal
@@ -38,7 +39,17 @@ def test_fitted_curve_reproduces_landmark(endpoint, month, published):
 def test_fitted_curve_reproduces_median(endpoint, published):
     """Topp 2021 Abstract: KM medians, within 0.3 months."""
     curve = load_calibration().curves[endpoint]
-    assert abs(cal.median_of(curve.family, curve.estimate) - published) <= MONTHS_TOL
+    assert abs(curve.delay_months + cal.median_of(curve.family, curve.estimate) - published) <= MONTHS_TOL
+
+
+def test_hsct_curve_has_no_deaths_before_the_response_landmark():
+    """The Fig. 1C group reached CR/CRh within 2 cycles (2 x 6 weeks = 2.76 months, Topp 2021 Methods) and
+    lived to transplant: its curve is fitted with delayed entry at the 3-month landmark."""
+    curve = load_calibration().curves["hsct_ccr"]
+    assert curve.delay_months == 3.0
+    s = curve.survival(np.array([0.0, 1.0, 3.0, 3.5, 36.0]))
+    assert s[:3].tolist() == [1.0, 1.0, 1.0] and s[3] < 1.0
+    assert abs(s[4] - 0.372) <= 0.01  # Topp 2021 Abstract: 3-year OS 37.2%
 
 
 def test_cure_fraction_is_not_driven_to_zero():
@@ -58,7 +69,7 @@ def test_pseudo_data_life_table_reproduces_landmarks_exactly(endpoint):
     lower, upper, weight = cal.pseudo_data(target)
     assert weight.sum() == pytest.approx(target.n)
     assert (weight >= 0).all()
-    times = [m for m, _ in target.landmarks]
+    times = [m - target.delay for m, _ in target.landmarks]
     s = 1.0
     for t0, t1, (_, published) in zip([0.0, *times], times, target.landmarks, strict=False):
         # Interval (t0, t1]: deaths are rows ending at t1; at risk are those deaths plus everyone

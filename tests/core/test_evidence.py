@@ -100,7 +100,7 @@ def test_sources_and_version():
     ev = load_evidence()
     assert ev.topp.source.doi == "10.1002/cncr.33298"
     assert ev.tower.source.doi == "10.1056/NEJMoa1609783"
-    assert ev.version == "topp2021.v1+tower2017.v1"
+    assert ev.version == "topp2021.v2+tower2017.v2"
 
 
 def test_printed_percentage_that_disagrees_with_counts_is_recorded_as_erratum():

@@ -11,8 +11,9 @@ import pytest
 
 from blinacalc import InputError, Patient, predict
 from blinacalc.core import model as M
-from blinacalc.core.result import LANDMARK_MONTHS, MONTHS, SCENARIOS
+from blinacalc.core.result import LANDMARK_MONTHS, MONTHS, REFERENCE_CURVES, SCENARIOS
 from blinacalc.core.stats import crossing
+from tests.invariants import assert_survival_function_properties
 
 ALL_CLASSES = [
     Patient(e, s, h, t)
@@ -26,7 +27,7 @@ def population():
 
 
 def _endpoints(pred):
-    return {"os": pred.os, "rfs": pred.rfs, **pred.scenarios}
+    return {"os": pred.os, "rfs": pred.rfs, **pred.scenarios, **pred.reference_curves}
 
 
 def test_all_unknown_patient_reproduces_published_os(population):
@@ -43,12 +44,21 @@ def test_all_unknown_patient_reproduces_published_rfs(population):
         assert abs(population.rfs.landmark(month).estimate - published) <= 0.01
 
 
-def test_hsct_in_ccr_scenario_is_the_published_curve(population):
-    """Topp 2021 Abstract: OS after HSCT in continuous CR, median 18.1 mo, 3-year 37.2%."""
-    hsct = population.scenarios["os_hsct_in_ccr"]
+def test_hsct_in_ccr_reference_is_the_published_curve(population):
+    """Topp 2021 Abstract: OS after HSCT in continuous CR, median 18.1 mo, 3-year 37.2% (Fig. 1C).
+
+    A reference curve, not a scenario: the same for every patient, a cohort reference from first dose,
+    with no deaths before the response landmark (the group lived to respond and to be transplanted), and
+    nothing beyond its last published point (36 months)."""
+    assert "os_hsct_in_ccr" not in population.scenarios
+    hsct = population.reference_curves["os_hsct_in_ccr"]
     assert abs(hsct.median_months.estimate - 18.1) <= 0.3
     assert abs(hsct.landmark(36).estimate - 0.372) <= 0.01
-    assert hsct == predict(Patient(ecog=0, salvage_line=1)).scenarios["os_hsct_in_ccr"]
+    assert (hsct.time_origin, hsct.basis, hsct.horizon_months) == ("first_dose", "cohort_reference", 36.0)
+    assert all(v == 1.0 for v in hsct.curve.estimate[: int(population.landmark_months / 0.5) + 1])
+    assert hsct.curve.estimate[int(population.landmark_months / 0.5) + 1] < 1.0
+    assert hsct.landmark(48).estimate is None and hsct.curve.estimate[-1] is None
+    assert hsct == predict(Patient(ecog=0, salvage_line=1)).reference_curves["os_hsct_in_ccr"]
 
 
 def test_population_median_interval_is_close_to_published(population):
@@ -61,21 +71,10 @@ def test_population_median_interval_is_close_to_published(population):
 
 @pytest.mark.parametrize("patient", ALL_CLASSES, ids=str)
 def test_curve_invariants_for_every_input_class(patient):
-    pred = predict(patient, draws=200, seed=1)
-    for name, ep in _endpoints(pred).items():
-        est, lo, hi = (np.array(x) for x in (ep.curve.estimate, ep.curve.lo, ep.curve.hi))
-        assert len(est) == len(MONTHS) == 121, name
-        for arr in (est, lo, hi):
-            assert np.all(np.isfinite(arr)), name
-            assert np.all((arr >= 0) & (arr <= 1)), name
-            assert np.all(np.diff(arr) <= 1e-12), name
-            assert arr[0] == pytest.approx(1.0), name
-        assert np.all(lo <= est + 1e-12) and np.all(est <= hi + 1e-12), name
-        for lm in ep.landmarks:
-            assert lm.lo <= lm.estimate <= lm.hi
-        m = ep.median_months
-        if m.estimate is not None:
-            assert m.lo <= m.estimate and (m.hi is None or m.estimate <= m.hi)
+    for alive_at in (None, 7.25):
+        pred = predict(patient, draws=200, seed=1, alive_at_months=alive_at)
+        for name, ep in _endpoints(pred).items():
+            assert_survival_function_properties(ep, f"{name} alive_at={alive_at}")
 
 
 def _median(p: Patient, endpoint: str = "os") -> float:
@@ -129,7 +128,9 @@ def test_patient_curve_is_baseline_raised_to_hazard_ratio():
     ("field", "levels", "share"),
     [
         ("ecog", (0, 1), 90 / 257),  # Table 1: ECOG 0 in 90 of 257 with known ECOG
-        ("salvage_line", (1, 2), (25 + 146) / 259),  # Table 1: primary refractory + 1 prior relapse
+        # Salvage line is not in Table 1: the point estimate is the midpoint of its bounds, TOWER's 114/271
+        # (Kantarjian 2017 Table 1) and primary refractory + 1 prior relapse, 171/259 (Topp 2021 Table 1).
+        ("salvage_line", (1, 2), (114 / 271 + 171 / 259) / 2),
         ("prior_hsct", (True, False), 88 / 259),  # Table 1: prior HSCT 88 of 259
         ("t411", (True, False), 16 / 259),  # Table 1: t(4;11) 16 of 259
     ],
@@ -152,35 +153,18 @@ def test_population_is_the_mixture_of_all_sixteen_classes(population):
     np.testing.assert_allclose(mix, population.os.curve.estimate, atol=1e-9)
 
 
-def test_cr_split_reproduces_patient_curve():
-    """Topp 2021 Table 2/3: CR/CRh 123/259 and OS HR CR/CRh yes/no 0.29; the mixture is the patient's curve."""
-    pred = predict(Patient(ecog=1, salvage_line=2))
-    s = np.array(pred.os.curve.estimate)
-    cr = np.array(pred.scenarios["os_if_cr_crh"].curve.estimate)
-    no = np.array(pred.scenarios["os_if_no_cr_crh"].curve.estimate)
-    r = 123 / 259
-    np.testing.assert_allclose(r * cr + (1 - r) * no, s, atol=1e-9)
-    np.testing.assert_allclose(np.log(cr[1:]) / np.log(no[1:]), 0.29, rtol=1e-6)
-    assert pred.scenarios["os_if_cr_crh"].hazard_ratio.estimate == pytest.approx(0.29)
-
-
-def test_mrd_split_reproduces_cr_curve():
-    """TOWER Results: MRD response in 76% of responders; Topp 2021 Table 3 multivariate MRD HR 0.54."""
-    pred = predict(Patient())
-    cr = np.array(pred.scenarios["os_if_cr_crh"].curve.estimate)
-    mrd = np.array(pred.scenarios["os_if_cr_crh_mrd"].curve.estimate)
-    without = mrd ** (1 / 0.54)
-    np.testing.assert_allclose(0.76 * mrd + 0.24 * without, cr, atol=1e-9)
-    assert (mrd[1:] > cr[1:]).all()
-
-
-def test_chemotherapy_is_patient_curve_with_inverse_tower_hr():
-    """TOWER Abstract: OS HR 0.71 (0.55-0.93), applied inversely."""
+def test_chemotherapy_is_patient_curve_with_inverse_tower_hr_within_its_horizon():
+    """TOWER Abstract: OS HR 0.71 (0.55-0.93), applied inversely; only to 12 months (median follow-up
+    11.7 months, curves converged again at 15-18 months; Results, Overall survival)."""
     pred = predict(Patient(ecog=0))
-    s = np.array(pred.os.curve.estimate)
-    chemo = np.array(pred.scenarios["os_chemotherapy"].curve.estimate)
-    np.testing.assert_allclose(chemo, s ** (1 / 0.71), rtol=1e-12)
-    hr = pred.scenarios["os_chemotherapy"].hazard_ratio
+    s = np.array(pred.os.curve.estimate, dtype=float)
+    chemo_ep = pred.scenarios["os_chemotherapy"]
+    chemo = chemo_ep.curve.estimate
+    np.testing.assert_allclose(np.array(chemo[:25], dtype=float), s[:25] ** (1 / 0.71), rtol=1e-12)
+    assert all(v is None for v in chemo[25:])
+    assert [lm.month for lm in chemo_ep.landmarks if lm.defined] == [6, 12]
+    assert (chemo_ep.basis, chemo_ep.horizon_months) == ("cross_trial", 12.0)
+    hr = chemo_ep.hazard_ratio
     assert hr.estimate == pytest.approx(1 / 0.71)
     assert hr.lo == pytest.approx(1 / 0.93, rel=0.05)
     assert hr.hi == pytest.approx(1 / 0.55, rel=0.05)
@@ -212,19 +196,57 @@ def test_tower_rates_alongside(population):
 def test_to_dict_contract(population):
     d = json.loads(json.dumps(population.to_dict()))
     assert set(d) == {
-        "schema", "blinacalc_version", "evidence_version", "inputs", "draws", "seed",
-        "os", "rfs", "response", "scenarios", "warnings", "sources",
+        "schema", "blinacalc_version", "evidence_version", "inputs", "draws", "seed", "os", "rfs", "response",
+        "response_landmark", "scenarios", "reference_curves", "competing_risks", "sensitivity", "warnings", "sources",
     }  # fmt: skip
-    assert d["schema"] == "blinacalc.prediction/1"
-    assert d["inputs"] == {"ecog": None, "salvage_line": None, "prior_hsct": None, "t411": None}
+    assert d["schema"] == "blinacalc.prediction/2"
+    assert d["inputs"] == {
+        "ecog": None,
+        "salvage_line": None,
+        "prior_hsct": None,
+        "t411": None,
+        "alive_at_months": None,
+    }
     assert (d["draws"], d["seed"]) == (2000, 0)
-    assert set(d["scenarios"]) == set(SCENARIOS)
+    assert (
+        list(d["scenarios"])
+        == list(SCENARIOS)
+        == ["os_if_cr_crh", "os_if_no_cr_crh", "os_if_cr_crh_mrd", "os_chemotherapy"]
+    )
+    assert list(d["reference_curves"]) == list(REFERENCE_CURVES) == ["os_hsct_in_ccr"]
     assert set(d["response"]) == {"individualized", "cr_crh", "cr", "crh", "mrd_response", "hsct", "tower"}
-    for ep in (d["os"], d["rfs"], *d["scenarios"].values()):
-        assert set(ep) == {"hazard_ratio", "median_months", "landmarks", "curve"}
+    assert d["response_landmark"]["months"] == 3.0
+    assert set(d["competing_risks"]) == {"population", "time_origin", "landmarks"}
+    assert set(d["competing_risks"]["landmarks"][0]) == {
+        "month",
+        "relapse",
+        "death_without_relapse",
+        "alive_relapse_free",
+    }
+    expected = {
+        "os": ("first_dose", None, 60.0, "individualized"),
+        "rfs": ("first_cr_crh", None, 48.0, "individualized"),
+        "os_if_cr_crh": ("first_dose", 3.0, 60.0, "individualized"),
+        "os_if_no_cr_crh": ("first_dose", 3.0, 60.0, "individualized"),
+        "os_if_cr_crh_mrd": ("first_dose", 3.0, 60.0, "individualized"),
+        "os_chemotherapy": ("first_dose", None, 12.0, "cross_trial"),
+        "os_hsct_in_ccr": ("first_dose", None, 36.0, "cohort_reference"),
+    }
+    curves = {"os": d["os"], "rfs": d["rfs"], **d["scenarios"], **d["reference_curves"]}
+    for name, ep in curves.items():
+        assert set(ep) == {
+            "hazard_ratio", "median_months", "landmarks", "curve",
+            "time_origin", "conditional_on_alive_at_months", "horizon_months", "basis",
+        }, name  # fmt: skip
+        meta = (ep["time_origin"], ep["conditional_on_alive_at_months"], ep["horizon_months"], ep["basis"])
+        assert meta == expected[name]
         assert [lm["month"] for lm in ep["landmarks"]] == list(LANDMARK_MONTHS)
         assert ep["curve"]["month"] == [i * 0.5 for i in range(121)]
         assert set(ep["median_months"]) == {"estimate", "lo", "hi"}
+        beyond = [
+            v for m, v in zip(ep["curve"]["month"], ep["curve"]["estimate"], strict=True) if m > ep["horizon_months"]
+        ]
+        assert all(v is None for v in beyond), name
     assert {s["id"] for s in d["sources"]} == {"topp2021", "tower2017"}
 
 
@@ -325,12 +347,20 @@ def test_remission_scenarios_wait_until_read_and_equal_the_direct_computation():
     ds = M._draw_set(300, 4)
     os_curves = ds.endpoints["os"].class_curve(8)  # M.CLASSES[8] == (1, 0, 0, 0): ECOG 0 only
     assert pred.os == M._endpoint(os_curves, np.exp(ds.endpoints["os"].log_hr[:, 0]))  # the right class
-    cr, no = M.solve_split(os_curves, ds.cr_hr, ds.cr_rate)
+    at = 6  # the 3-month landmark on the 0.5-month grid
+    share = np.minimum(ds.cr_rate / os_curves[:, at], 0.95)
+    cr, no = M.solve_split(os_curves[:, at:] / os_curves[:, at, None], ds.cr_hr, share)
     mrd, _ = M.solve_split(cr, ds.mrd_hr, 0.76)  # TOWER Results: MRD response in 76% of CR/CRh/CRi
-    assert pred.scenarios["os_if_cr_crh"] == M._endpoint(cr, ds.cr_hr)
+
+    def full(part):
+        out = np.ones_like(os_curves)
+        out[:, at:] = part
+        return out
+
+    assert pred.scenarios["os_if_cr_crh"] == M._endpoint(full(cr), ds.cr_hr, start=at, alive_at=3.0)
     assert pred.scenarios.computed
-    assert pred.scenarios["os_if_no_cr_crh"] == M._endpoint(no)
-    assert pred.scenarios["os_if_cr_crh_mrd"] == M._endpoint(mrd, ds.mrd_hr)
+    assert pred.scenarios["os_if_no_cr_crh"] == M._endpoint(full(no), start=at, alive_at=3.0)
+    assert pred.scenarios["os_if_cr_crh_mrd"] == M._endpoint(full(mrd), ds.mrd_hr, start=at, alive_at=3.0)
 
 
 def test_comparing_predictions_computes_no_scenarios():

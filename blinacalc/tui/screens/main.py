@@ -51,9 +51,11 @@ class MainScreen(Screen):
         *,
         landmarks: tuple[int, ...] = C.REPORT_LANDMARKS,
         scenario: Scenario | None = None,
+        alive_at: float | None = None,
     ) -> None:
         super().__init__()
         self.patient = patient
+        self.alive_at = alive_at
         self.draws = draws
         self.seed = seed
         self.landmarks = landmarks
@@ -61,7 +63,7 @@ class MainScreen(Screen):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield InputsPanel(self.patient, id="inputs")
+        yield InputsPanel(self.patient, alive_at=self.alive_at, id="inputs")
         with TabbedContent(id="tabs"):
             with TabPane("Survival", id="survival"), Horizontal():
                 with Vertical(id="plot-column"):
@@ -86,13 +88,14 @@ class MainScreen(Screen):
         self._show_scenario()
         self.query_one("#harms-view", Static).update(_section(C.potential_harms()))
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self._render_survival())
-        self.compute(self.patient)
+        self.compute(self.patient, self.alive_at)
 
     # --- inputs -> prediction ------------------------------------------------------------------
     def on_inputs_panel_changed(self, event: InputsPanel.Changed) -> None:
         self.patient = event.patient
+        self.alive_at = event.alive_at
         self._show_scenario()
-        self.compute(event.patient)
+        self.compute(event.patient, event.alive_at)
 
     def open_scenario(self, scenario: Scenario) -> None:
         """Show a saved scenario: its factors go into the inputs, which recompute as usual."""
@@ -114,20 +117,20 @@ class MainScreen(Screen):
             self.sub_title = f"{sc.name}{changed} · {base}"
 
     @work(thread=True, exclusive=True, group="predict")
-    def compute(self, patient: Patient) -> None:
+    def compute(self, patient: Patient, alive_at: float | None = None) -> None:
         worker = get_current_worker()
-        result = predict(patient, draws=self.draws, seed=self.seed)
+        result = predict(patient, draws=self.draws, seed=self.seed, alive_at_months=alive_at)
         if worker.is_cancelled:
             return
-        self.app.call_from_thread(self._deliver, patient, result)  # returns once the views are updated
+        self.app.call_from_thread(self._deliver, patient, alive_at, result)  # returns once the views are updated
         # Scheduling this after the next screen refresh instead (call_after_refresh) delayed that
         # refresh by about 10 ms: computing alongside it is faster on two or more cores.
         result.scenarios.compute()
         if not worker.is_cancelled:
             self.app.call_from_thread(self._scenarios_ready, result)
 
-    def _deliver(self, patient: Patient, result: Prediction) -> None:
-        if patient == self.patient:  # a result for inputs since changed is dropped
+    def _deliver(self, patient: Patient, alive_at: float | None, result: Prediction) -> None:
+        if (patient, alive_at) == (self.patient, self.alive_at):  # a result for inputs since changed is dropped
             self.prediction = result
 
     def _scenarios_ready(self, result: Prediction) -> None:
@@ -162,7 +165,10 @@ class MainScreen(Screen):
         pred = self.prediction
         assert pred is not None
         view = self.query_one("#scenarios-view", Static)
-        view.update(_section(C.scenarios(pred)) if pred.scenarios.computed else "Computing…")
+        if pred.scenarios.computed:
+            view.update(Group(_section(C.scenarios(pred)), Text(), _section(C.reference_curves(pred))))
+        else:
+            view.update("Computing…")
 
     def _render_survival(self) -> None:
         pred = self.prediction
@@ -188,7 +194,7 @@ class MainScreen(Screen):
         """The full report for the patient shown, as exported."""
         assert self.prediction is not None
         sc = self.scenario
-        shown = sc is not None and sc.patient.to_dict() == self.prediction.inputs
+        shown = sc is not None and sc.patient == self.patient
         return C.build(self.prediction, landmarks=self.landmarks, scenario=sc.title if shown else None)
 
     # --- actions (bound in the app) ------------------------------------------------------------
