@@ -11,7 +11,7 @@ from pathlib import Path
 from blinacalc import Patient, __version__, predict
 from blinacalc.core.baseline import load_calibration
 from blinacalc.core.evidence import load_evidence
-from blinacalc.core.model import factor_prevalence
+from blinacalc.core.model import factor_prevalence, salvage_share_bounds
 
 OUT = Path(__file__).resolve().parents[1] / "docs" / "model-card.md"
 HEADER = Path(__file__).resolve().parents[1] / "docs" / "model-card.head.md"
@@ -25,7 +25,7 @@ def validation_table() -> str:
     ev = load_evidence()
     t = ev.topp
     pop = predict(Patient())
-    hsct = pop.scenarios["os_hsct_in_ccr"]
+    hsct = pop.reference_curves["os_hsct_in_ccr"]
     rows = [
         "| Quantity | Source | Published | Reproduced (all factors unknown) |",
         "| --- | --- | --- | --- |",
@@ -39,7 +39,7 @@ def validation_table() -> str:
                 f"{name} median, months",
                 p.where,
                 f"{p.value:.1f} ({p.ci[0]:.1f}-{p.ci[1]:.1f})",
-                f"{m.estimate:.2f} ({m.lo:.1f}-{'not reached by 60' if m.hi is None else f'{m.hi:.1f}'})",
+                f"{m.estimate:.2f} ({m.lo:.1f}-{f'not reached by {ep.horizon_months:g}' if m.hi is None else f'{m.hi:.1f}'})",
             )
         )
 
@@ -66,20 +66,52 @@ def validation_table() -> str:
     return "\n".join(rows)
 
 
+def scenario_table() -> str:
+    """Topp 2021 Table 2 crude counts alive at 36 months against the landmark scenarios."""
+    from blinacalc.core.stats import wilson
+
+    pop = predict(Patient())
+    s_l = pop.os.curve.estimate[int(pop.landmark_months / 0.5)]
+    assert s_l is not None
+    rows = [
+        "| Group alive at 36 months | Table 2 count | Wilson 95% | Model (95% interval) |",
+        "| --- | --- | --- | --- |",
+    ]
+    for key, name, n, N in (
+        ("os_if_cr_crh", "CR/CRh within 2 cycles", 36, 123),
+        ("os_if_no_cr_crh", "no CR/CRh, alive at the landmark", 7, round(259 * s_l - 123)),
+        ("os_if_cr_crh_mrd", "MRD responders", 35, 107),
+    ):
+        lo, hi = wilson(n, N)
+        lm = pop.scenarios[key].landmark(36)
+        assert lm.estimate is not None and lm.lo is not None and lm.hi is not None
+        rows.append(
+            f"| {name} | {n}/{N} = {100 * n / N:.1f}% | {100 * lo:.1f}-{100 * hi:.1f}% | "
+            f"{100 * lm.estimate:.1f}% ({100 * lm.lo:.1f}-{100 * lm.hi:.1f}%) |"
+        )
+    return "\n".join(rows)
+
+
 def fit_table() -> str:
     rows = ["| Curve | Family | Cure fraction | Pseudo-patients (n) | Follow-up assumed (uniform, months) |"]
     rows.append("| --- | --- | --- | --- | --- |")
     for name, c in load_calibration().raw["curves"].items():
         lo, hi = c["followup_uniform_months"]
-        rows.append(f"| {name} | {c['family']} | {c['cure_fraction']:.3f} | {c['n']:g} | {lo:.1f} to {hi:.1f} |")
+        family = c["family"] + (f", no events before {c['delay_months']:g} mo" if c.get("delay_months") else "")
+        rows.append(f"| {name} | {family} | {c['cure_fraction']:.3f} | {c['n']:g} | {lo:.1f} to {hi:.1f} |")
     return "\n".join(rows)
 
 
 def prevalence_table() -> str:
-    p = factor_prevalence(load_evidence())
+    ev = load_evidence()
+    p = factor_prevalence(ev)
+    lo, hi = salvage_share_bounds(ev)
     names = ("ECOG 0 (vs 1-2)", "First salvage (vs 2nd+)", "Prior allogeneic HSCT", "t(4;11)")
     rows = ["| Factor level | Prevalence used |", "| --- | --- |"]
-    rows += [f"| {n} | {100 * v:.1f}% |" for n, v in zip(names, p, strict=True)]
+    rows += [
+        f"| {n} | {100 * v:.1f}%{f' (drawn uniformly, {100 * lo:.1f}-{100 * hi:.1f}%)' if i == 1 else ''} |"
+        for i, (n, v) in enumerate(zip(names, p, strict=True))
+    ]
     return "\n".join(rows)
 
 
@@ -91,6 +123,7 @@ def render() -> str:
         .replace("{{VALIDATION}}", validation_table())
         .replace("{{FITS}}", fit_table())
         .replace("{{PREVALENCE}}", prevalence_table())
+        .replace("{{SCENARIOS}}", scenario_table())
     )
 
 

@@ -95,6 +95,7 @@ def test_summary_from_a_saved_scenario_with_an_override(capsys):
         "salvage_line": 2,
         "prior_hsct": False,
         "t411": None,
+        "alive_at_months": None,
     }
 
 

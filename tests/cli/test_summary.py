@@ -52,7 +52,7 @@ def test_json_does_not_wrap_at_any_width():
     narrow = _run("summary", "--format", "json", env={"COLUMNS": "20"})
     assert narrow.returncode == 0
     data = json.loads(narrow.stdout)
-    assert data["schema"] == "blinacalc.prediction/1"
+    assert data["schema"] == "blinacalc.prediction/2"
     assert json.loads(_run("summary", "--format", "json", env={"COLUMNS": "300"}).stdout) == data
 
 
@@ -63,7 +63,21 @@ def test_omitted_factors_are_unknown(capsys):
         "salvage_line": None,
         "prior_hsct": None,
         "t411": None,
+        "alive_at_months": None,
     }
+
+
+def test_alive_at_conditions_the_json_and_refuses_bad_values(capsys):
+    assert main(["summary", "--format", "json", "--draws", "200", "--alive-at", "6"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["inputs"]["alive_at_months"] == 6.0
+    assert data["os"]["conditional_on_alive_at_months"] == 6.0
+    assert data["os"]["curve"]["estimate"][:12] == [None] * 12 and data["os"]["curve"]["estimate"][12] == 1.0
+    for bad in ("60", "-1", "abc", "1_0", "\u0661", "nan", "6 months"):
+        out = _run("summary", "--alive-at", bad)
+        assert out.returncode == 2, bad
+        assert out.stderr.count("\n") == 1 and "Traceback" not in out.stderr
+        assert "--alive-at" in out.stderr and "0 to less than 60" in out.stderr
 
 
 def test_piped_output_has_no_escape_codes_and_honours_no_color():
@@ -196,7 +210,7 @@ def test_evidence_table_shows_place_in_paper_and_errata():
     assert "table3.os.univariate.cr_crh" in out.stdout and "Table 3" in out.stdout
     assert "10.1002/cncr.33298" in out.stdout and "10.1056/NEJMoa1609783" in out.stdout
     assert "† table1.prior_relapses_1" in out.stdout  # Topp Table 1 prints 56.2% for 146/259
-    assert "topp2021.v1+tower2017.v1" in out.stdout
+    assert "topp2021.v2+tower2017.v2" in out.stdout
 
 
 def test_evidence_to_file(tmp_path):

@@ -33,7 +33,9 @@ def _texts(section):
 
 
 def test_sections_in_reading_order(report):
-    assert [s.key for s in report.sections] == ["header", "os", "response", "rfs", "scenarios", "harms", "sources"]
+    assert [s.key for s in report.sections] == [
+        "header", "os", "response", "rfs", "scenarios", "reference", "harms", "sources",
+    ]  # fmt: skip
 
 
 def test_header_says_illustrative_and_shows_unknown(report, pred):
@@ -50,22 +52,42 @@ def test_os_table_is_the_predictions_landmarks(report, pred):
     chemo = pred.scenarios["os_chemotherapy"]
     for row, month in zip(table.rows, C.REPORT_LANDMARKS, strict=True):
         lm = pred.os.landmark(month)
-        assert row[1:] == (L.pct(lm.estimate), L.pct_range(lm.lo, lm.hi), L.pct(chemo.landmark(month).estimate))
+        # TOWER: the comparator stops at 12 months (median follow-up 11.7; curves converged at 15-18).
+        chemo_cell = L.pct(chemo.landmark(month).estimate) if month <= 12 else "n/e"
+        assert row[1:] == (L.pct(lm.estimate), L.pct_range(lm.lo, lm.hi), chemo_cell)
     assert L.median(pred.os.median_months, "95% interval ") in _texts(_section(report, "os"))[0]
+    notes = " ".join(_texts(_section(report, "os")))
+    assert "Cross-trial" in notes and "11.7 months" in notes and "54%" in notes and "39%" in notes
+
+
+def test_os_table_conditional_on_alive_at_leaves_out_earlier_months():
+    pred = predict(Patient(ecog=1), draws=200, alive_at_months=12)
+    section = C.overall_survival(pred)
+    (table,) = _tables(section)
+    assert [r[0] for r in table.rows] == ["1 year", "2 years", "3 years", "5 years"]
+    assert table.rows[0][1] == "100%"
+    assert "Conditional on being alive 12 months after the first dose" in _texts(section)[0]
+    assert "who are alive 12 months after the first dose" in C.plain_words(pred)
 
 
 def test_plain_words_all_unknown():
     """All factors unknown: the pooled cohort. At 2 years Topp 2021 (Results, Fig. 1A) reports 23.4%."""
     p = predict(Patient(), draws=2000, seed=0)
-    lm, chemo = p.os.landmark(24), p.scenarios["os_chemotherapy"].landmark(24)
+    lm = p.os.landmark(24)
+    # No comparator at 2 years: TOWER's evidence stops at 12 months.
     assert C.plain_words(p, month=24) == (
         f"Of 100 patients like this, about {round(100 * lm.estimate)} are expected to be alive at 2 years "
-        f"(range {round(100 * lm.lo)}–{round(100 * lm.hi)}); with standard chemotherapy about "
-        f"{round(100 * chemo.estimate)}."
+        f"after the first dose (95% interval {round(100 * lm.lo)}–{round(100 * lm.hi)})."
     )
     assert abs(100 * lm.estimate - 23.4) <= 1.0  # the calibration's 1-point tolerance
-    assert round(100 * chemo.estimate) < round(100 * lm.estimate)
-    assert "alive at 1 year" in C.plain_words(p)  # the report's default landmark
+    one_year, chemo = p.os.landmark(12), p.scenarios["os_chemotherapy"].landmark(12)
+    assert C.plain_words(p) == (
+        f"Of 100 patients like this, about {round(100 * one_year.estimate)} are expected to be alive at 1 year "
+        f"after the first dose (95% interval {round(100 * one_year.lo)}–{round(100 * one_year.hi)}); with "
+        f"standard chemotherapy about {round(100 * chemo.estimate)} (cross-trial estimate*)."
+    )
+    assert round(100 * chemo.estimate) < round(100 * one_year.estimate)
+    assert "range" not in C.plain_words(p)
 
 
 def test_response_tables_hold_the_published_numbers(report):
@@ -98,12 +120,20 @@ def test_harms_are_tower_table_3(report):
 
 def test_scenarios_table(report, pred):
     (table,) = _tables(_section(report, "scenarios"))
-    assert [r[0] for r in table.rows] == ["As entered", *(L.SCENARIO_NAMES[k] for k in pred.scenarios)]
-    hsct = dict((r[0], r[1:]) for r in table.rows)["HSCT in continuous CR"]
-    assert hsct[0].startswith("18.1 mo")  # Topp 2021 Results: median OS 18.1 months
-    assert hsct[2] == "37%"  # Topp 2021 Results: 3-year OS 37.2%
+    assert [r[0] for r in table.rows] == [L.SCENARIO_NAMES[k] for k in pred.scenarios]
+    assert dict((r[0], r[1:]) for r in table.rows)["Standard chemotherapy instead*"][2] == "n/e"
     notes = " ".join(_texts(_section(report, "scenarios")))
     assert "0.29" in notes and "0.54" in notes and "76%" in notes  # Topp Table 3; TOWER Results
+    assert "alive at month 3" in notes and "guarantee-time" in notes
+
+
+def test_hsct_reference_is_its_own_section(report):
+    """Topp 2021 Results: median OS 18.1 months, 3-year 37.2% after HSCT in continuous CR (Fig. 1C)."""
+    section = _section(report, "reference")
+    (table,) = _tables(section)
+    ((name, median, _one, three),) = table.rows
+    assert name == "HSCT in continuous CR" and median.startswith("18.1 mo") and three == "37%"
+    assert "selected" in section.title and "Do not compare" in " ".join(_texts(section))
 
 
 def test_warnings_section_only_when_there_are_warnings():
@@ -124,5 +154,7 @@ def test_sources_cite_both_dois(report):
 
 
 def test_rfs_shows_only_published_horizon(report):
-    (table,) = _tables(_section(report, "rfs"))
+    table, risks = _tables(_section(report, "rfs"))
     assert [r[0] for r in table.rows][-1] == "4 years"  # Topp 2021 reports RFS to 4 years
+    # Topp 2021 Fig. 1D relapse 59.3% and Fig. 1B RFS 23.4% at 3 years; the rest died without relapse.
+    assert risks.rows[1] == ("3 years", "59.3%", "17.3%", "23.4%")

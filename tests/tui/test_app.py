@@ -82,7 +82,7 @@ async def test_each_input_updates_the_numbers(field, value, patient):
         await settle(app, pilot)
         app.screen.query_one(f"#{field}", Select).value = value
         await settle(app, pilot)
-        assert app.screen.prediction.inputs == patient.to_dict()
+        assert app.screen.prediction.inputs == {**patient.to_dict(), "alive_at_months": None}
         side = " ".join(text_of(app, "#os-summary").split())
         assert " ".join(expected_median(patient).split()) in side
         if patient.t411:
@@ -141,7 +141,7 @@ async def test_toggles_change_the_plot_legend():
         await pilot.pause()
         legend = text_of(app, "#os-legend")
         assert "standard chemotherapy" not in legend
-        assert "if cr/crh is reached" in legend and "if cr/crh is not reached" in legend
+        assert "cr/crh reached (alive at 3 mo)" in legend and "cr/crh not reached (alive at 3 mo)" in legend
 
 
 async def test_tabs_show_cohort_rates_harms_and_evidence():
@@ -174,8 +174,36 @@ async def test_stale_results_are_dropped():
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(app, pilot)
         current = app.screen.prediction
-        app.screen._deliver(Patient(ecog=2), predict(Patient(ecog=2), draws=DRAWS))
+        app.screen._deliver(Patient(ecog=2), None, predict(Patient(ecog=2), draws=DRAWS))
         assert app.screen.prediction is current
+        app.screen._deliver(Patient(ecog=0), 6.0, predict(Patient(ecog=0), draws=DRAWS, alive_at_months=6.0))
+        assert app.screen.prediction is current  # a result for another conditioning month is stale too
+
+
+async def test_alive_at_conditions_the_survival_view():
+    """Survival given alive at a follow-up visit: S(t)/S(s), months still from first dose."""
+    app = make_app(Patient(ecog=1), draws=DRAWS)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        app.screen.query_one("#alive_at", Select).value = 6.0
+        await settle(app, pilot)
+        pred = app.screen.prediction
+        assert pred.alive_at_months == 6.0 and pred.os.conditional_on_alive_at_months == 6.0
+        side = " ".join(text_of(app, "#os-summary").split())
+        assert "Conditional on being alive 6 months after the first dose" in side
+        expected = predict(Patient(ecog=1), draws=DRAWS, alive_at_months=6.0).os.median_months
+        assert f"Median overall survival {L.median(expected, '95% interval ')}" in side
+
+
+async def test_rfs_tab_shows_competing_risks_and_scenarios_tab_the_reference():
+    app = make_app(draws=DRAWS)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        rfs = " ".join(text_of(app, "#rfs-view").split())
+        assert "Died without relapse" in rfs and "59.3%" in rfs  # Topp 2021 Fig. 1D, 3-year relapse
+        scenarios = " ".join(text_of(app, "#scenarios-view").split())
+        assert "Reference: transplanted in continuous remission" in scenarios
+        assert "alive at month 3" in scenarios
 
 
 async def test_export_asks_where_and_never_overwrites_unless_asked(tmp_path, monkeypatch):
@@ -287,5 +315,5 @@ async def test_scenarios_are_computed_by_the_worker_after_the_result_is_shown(mo
         pred = app.screen.prediction
         assert pred.inputs["ecog"] == 0 and pred.scenarios.computed
         assert L.median(expected.median_months, "") in text_of(app, "#scenarios-view")
-        assert "if cr/crh is reached" in text_of(app, "#os-legend")
+        assert "cr/crh reached" in text_of(app, "#os-legend")
     assert threads and not any(threads)  # two splits per prediction, none on the main thread
