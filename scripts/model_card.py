@@ -34,12 +34,13 @@ def validation_table() -> str:
     def med(name: str, q: str, ep) -> None:
         p = t[q]
         m = ep.median_months
+        hi = f"not reached by {ep.horizon_months:g}" if m.hi is None else f"{m.hi:.1f}"
         rows.append(
             _row(
                 f"{name} median, months",
                 p.where,
                 f"{p.value:.1f} ({p.ci[0]:.1f}-{p.ci[1]:.1f})",
-                f"{m.estimate:.2f} ({m.lo:.1f}-{f'not reached by {ep.horizon_months:g}' if m.hi is None else f'{m.hi:.1f}'})",
+                f"{m.estimate:.2f} ({m.lo:.1f}-{hi})",
             )
         )
 

@@ -57,8 +57,8 @@ GRID_STEP = float(MONTHS[1] - MONTHS[0])
 RFS_HORIZON = 48.0  # Topp 2021 publishes RFS to 4 years (Fig. 1B)
 HSCT_HORIZON = 36.0  # Fig. 1C: median and 3-year OS only
 CHEMO_HORIZON = 12.0  # TOWER: median follow-up 11.7 months; curves converged between 15 and 18 months
-# A responder share among survivors at the landmark above this is not credible for one patient (the
-# cohort's response rate is not individualized); it is capped so that non-responders stay defined.
+# The cohort's responder share among survivors at the landmark, r/S(L), is about 0.67; a draw cannot
+# reach 1 in practice, but the cap keeps the non-responders defined if one ever did.
 _MAX_RESPONDER_SHARE = 0.95
 # Grid for the post-landmark CR/CRh hazard ratio's conditional posterior (log scale).
 _LANDMARK_HR_GRID = np.linspace(np.log(0.05), np.log(1.5), 241)
@@ -670,7 +670,10 @@ def predict(
     The response scenarios are a landmark analysis: OS for a patient alive at the response landmark
     :math:`L` (3 months) with or without CR/CRh, undefined before it,
 
-    .. math:: q\\,S_R(t \\mid L) + (1 - q)\\,S_N(t \\mid L) = S(t)/S(L), \\quad S_R = S_N^{h}, \\quad q = r/S(L).
+    .. math:: q\\,S_R(t \\mid L) + (1 - q)\\,S_N(t \\mid L) = S(t)/S(L), \\quad S_R = S_N^{h}, \\quad q = r/\\bar S(L),
+
+    with :math:`r` the cohort's CR/CRh rate and :math:`\\bar S` the cohort's curve: the responder share
+    among survivors at the landmark is the cohort's (response is not individualized).
 
     Parameters
     ----------
@@ -715,7 +718,8 @@ def predict(
 
     os_cond, os_start = conditioned(os_curves, alive_at)
     at_landmark = _index(landmark)
-    share = np.minimum(ds.cr_rate / os_curves[:, at_landmark], _MAX_RESPONDER_SHARE)
+    # Responders among survivors at the landmark: the cohort's share (response is not individualized).
+    share = np.minimum(ds.cr_rate / ds.endpoints["os"].target[:, at_landmark], _MAX_RESPONDER_SHARE)
 
     def remission() -> dict[str, Endpoint]:
         """OS from the landmark with and without CR/CRh, then with MRD response among CR/CRh."""

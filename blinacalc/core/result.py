@@ -299,7 +299,7 @@ class Prediction:
     competing_risks: CompetingRisks
     sensitivity: tuple[Sensitivity, ...]
     landmark_months: float
-    # Share of patients like this alive at the landmark who reached CR/CRh: r / S(L) (capped at 0.95).
+    # Share of the cohort alive at the landmark who had reached CR/CRh, r / S_cohort(L): not individualized.
     responder_share: Interval
     warnings: tuple[str, ...]
     sources: tuple[dict[str, str], ...]

@@ -418,8 +418,9 @@ def scenarios(pred: Prediction) -> Section:
             Text(
                 f"Response (CR/CRh) is assessed within 2 cycles of 6 weeks, so by {lm:g} months. These scenarios "
                 f"are for a patient alive at month {cond:g} whose response is then known; they are undefined "
-                f"before it. Of patients like this alive at {lm:g} months, about {round(100 * share.estimate)}% "
-                f"(95% interval {round(100 * share.lo)}–{round(100 * share.hi)}%) will have reached CR/CRh.",
+                f"before it. In the pooled cohort, about {round(100 * share.estimate)}% (95% interval "
+                f"{round(100 * share.lo)}–{round(100 * share.hi)}%) of patients alive at {lm:g} months had reached "
+                "CR/CRh (a cohort share, not individualized).",
                 "key",
             ),
             Table(("Scenario", "Median (95% interval)", "1 year", "3 years"), rows),

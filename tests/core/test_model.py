@@ -348,7 +348,7 @@ def test_remission_scenarios_wait_until_read_and_equal_the_direct_computation():
     os_curves = ds.endpoints["os"].class_curve(8)  # M.CLASSES[8] == (1, 0, 0, 0): ECOG 0 only
     assert pred.os == M._endpoint(os_curves, np.exp(ds.endpoints["os"].log_hr[:, 0]))  # the right class
     at = 6  # the 3-month landmark on the 0.5-month grid
-    share = np.minimum(ds.cr_rate / os_curves[:, at], 0.95)
+    share = np.minimum(ds.cr_rate / ds.endpoints["os"].target[:, at], 0.95)  # the cohort's responder share
     cr, no = M.solve_split(os_curves[:, at:] / os_curves[:, at, None], ds.cr_hr, share)
     mrd, _ = M.solve_split(cr, ds.mrd_hr, 0.76)  # TOWER Results: MRD response in 76% of CR/CRh/CRi
 

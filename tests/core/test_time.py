@@ -73,10 +73,12 @@ def test_the_old_first_dose_split_would_fail_the_table2_check():
     ids=str,
 )
 def test_scenarios_mix_back_to_the_patient_curve_after_the_landmark(patient):
-    """q S_R(t|L) + (1 - q) S_N(t|L) = S(t)/S(L) with q = (123/259)/S(L) (Topp 2021 Table 2 CR/CRh rate)."""
+    """q S_R(t|L) + (1 - q) S_N(t|L) = S(t)/S(L), with q the cohort's responder share among survivors at the
+    landmark, (123/259) / S_cohort(L) (Topp 2021 Table 2 CR/CRh rate; Fig. 1A curve), for every patient."""
     pred = predict(patient)
     s = _est(pred.os)
-    q = min((123 / 259) / s[AT], 0.95)
+    q = (123 / 259) / _est(predict(Patient()).os)[AT]
+    assert 0.6 < q < 0.75
     assert pred.responder_share.estimate == pytest.approx(q)
     cr, no = _est(pred.scenarios["os_if_cr_crh"]), _est(pred.scenarios["os_if_no_cr_crh"])
     np.testing.assert_allclose(q * cr[AT:] + (1 - q) * no[AT:], s[AT:] / s[AT], atol=1e-9)
