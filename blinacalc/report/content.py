@@ -108,9 +108,7 @@ def os_series(
             out.append(Series(label, role, pred.scenarios[key].curve.estimate))
     chemo_curve = pred.scenarios["os_chemotherapy"].curve
     if chemo and any(v is not None for v in chemo_curve.estimate):
-        out.append(
-            Series(f"standard chemotherapy* (to {CHEMO_HORIZON:g} mo)", "comparator", chemo_curve.estimate, dashed=True)
-        )
+        out.append(Series(f"chemotherapy*, to {CHEMO_HORIZON:g} mo", "comparator", chemo_curve.estimate, dashed=True))
     c = pred.os.curve
     out.append(Series("this patient, blinatumomab", "patient", c.estimate, c.lo, c.hi))
     return tuple(out)
@@ -176,8 +174,9 @@ def _pct(x: float | None) -> str:
 
 
 def _shown_landmarks(pred: Prediction, landmarks: tuple[int, ...]) -> tuple[int, ...]:
-    """The landmarks where the patient's OS is defined (after any conditioning month)."""
-    return tuple(m for m in landmarks if pred.os.landmark(m).defined)
+    """The landmarks where the patient's OS is defined and informative (after any conditioning month)."""
+    s = pred.alive_at_months
+    return tuple(m for m in landmarks if pred.os.landmark(m).defined and (s is None or m > s))
 
 
 def _who(pred: Prediction) -> str:
@@ -190,7 +189,8 @@ def plain_words(pred: Prediction, month: int = 12) -> str:
 
     When conditioned beyond ``month``, the first landmark after the conditioning month is used.
     """
-    defined = [m for m in LANDMARK_ORDER if pred.os.landmark(m).defined and m >= month] or [60]
+    s = pred.alive_at_months
+    defined = [m for m in LANDMARK_ORDER if m >= month and (s is None or m > s)] or [60]
     month = defined[0]
     lm = pred.os.landmark(month)
     if lm.estimate is None or lm.lo is None or lm.hi is None:

@@ -19,7 +19,8 @@ KEYS = (
     ("Enter, arrows, typing", "open a factor, pick a value, confirm"),
     ("p", "pin this patient, then change a factor to compare"),
     ("c", "show or hide the standard-chemotherapy comparator"),
-    ("s", "show or hide the what-if curves (if CR/CRh is reached or not)"),
+    ("s", "show or hide the what-if curves (CR/CRh reached or not, from the 3-month landmark)"),
+    ("Survival selector", "from first dose, or given alive at a follow-up visit (months after first dose)"),
     ("Ctrl+S", "save the current factors as a named scenario (no identifiers)"),
     ("o", "saved scenarios: open (Enter), save (n), rename (r), delete (d)"),
     ("1-6", "Survival, Response, RFS, Scenarios, Harms, Evidence & method"),
@@ -39,6 +40,7 @@ class HelpScreen(ModalScreen[None]):
         body = Group(
             Text("blinacalc help", "bold"),
             richview.paragraph(C.Text(L.DISCLAIMER, "warning")),
+            richview.paragraph(C.Text(L.ECOG_REFUSED, "note")),
             Text(),
             richview.table(keys),
             Text(),

@@ -79,7 +79,7 @@ class InputsPanel(Widget):
                 classes="factor",
                 tooltip="Survival from the first dose, or given alive at a follow-up visit (months after first dose)",
             )
-        yield Static(f"{L.ECOG_REFUSED} Enter no names or record numbers.", classes="note")
+        yield Static("ECOG 3-4 not offered: outside both trials (see ?). No names or record numbers.", classes="note")
 
     @property
     def patient(self) -> Patient:
