@@ -136,11 +136,11 @@ async def test_toggles_change_the_plot_legend():
     app = make_app(draws=DRAWS)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(app, pilot)
-        assert "standard chemotherapy" in text_of(app, "#os-legend")
+        assert "chemotherapy*, to 12 mo" in text_of(app, "#os-legend")  # TOWER: median follow-up 11.7 months
         await pilot.press("c", "s")
         await pilot.pause()
         legend = text_of(app, "#os-legend")
-        assert "standard chemotherapy" not in legend
+        assert "chemotherapy" not in legend
         assert "cr/crh reached (alive at 3 mo)" in legend and "cr/crh not reached (alive at 3 mo)" in legend
 
 
@@ -199,6 +199,8 @@ async def test_rfs_tab_shows_competing_risks_and_scenarios_tab_the_reference():
     app = make_app(draws=DRAWS)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(app, pilot)
+        await app.workers.wait_for_complete()  # the scenarios follow the first result from the worker
+        await pilot.pause()
         rfs = " ".join(text_of(app, "#rfs-view").split())
         assert "Died without relapse" in rfs and "59.3%" in rfs  # Topp 2021 Fig. 1D, 3-year relapse
         scenarios = " ".join(text_of(app, "#scenarios-view").split())

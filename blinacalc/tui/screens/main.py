@@ -92,6 +92,8 @@ class MainScreen(Screen):
 
     # --- inputs -> prediction ------------------------------------------------------------------
     def on_inputs_panel_changed(self, event: InputsPanel.Changed) -> None:
+        if (event.patient, event.alive_at) == (self.patient, self.alive_at):
+            return  # e.g. each selector reports its initial value on mount: nothing to recompute
         self.patient = event.patient
         self.alive_at = event.alive_at
         self._show_scenario()
@@ -134,6 +136,10 @@ class MainScreen(Screen):
             self.prediction = result
 
     def _scenarios_ready(self, result: Prediction) -> None:
+        if result == self.prediction and result is not self.prediction:
+            # An equal result (same inputs) was delivered while this one was shown: keep the one with
+            # its scenarios computed, without redrawing the rest.
+            self.set_reactive(MainScreen.prediction, result)
         if result is self.prediction:
             self._render_scenarios()
             if self.show_scenarios:
