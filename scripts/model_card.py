@@ -75,20 +75,22 @@ def scenario_table() -> str:
     s_l = pop.os.curve.estimate[int(pop.landmark_months / 0.5)]
     assert s_l is not None
     rows = [
-        "| Group alive at 36 months | Table 2 count | Wilson 95% | Model (95% interval) |",
+        "| Group known alive after 35 months | Table 2 count | Wilson 95% | Model at 35 months (95% interval) |",
         "| --- | --- | --- | --- |",
     ]
+    month = 70  # grid index of month 35 (Table 2 footnote a)
     for key, name, n, N in (
-        ("os_if_cr_crh", "CR/CRh within 2 cycles", 36, 123),
+        ("os_if_cr_crh", "CR/CRh within 2 cycles (2 lost to follow-up censored)", 36, 121),
         ("os_if_no_cr_crh", "no CR/CRh, alive at the landmark", 7, round(259 * s_l - 123)),
-        ("os_if_cr_crh_mrd", "MRD responders", 35, 107),
+        ("os_if_cr_crh_mrd", "MRD responders (all, not only within CR/CRh: a rough check)", 35, 107),
     ):
         lo, hi = wilson(n, N)
-        lm = pop.scenarios[key].landmark(36)
-        assert lm.estimate is not None and lm.lo is not None and lm.hi is not None
+        c = pop.scenarios[key].curve
+        est, c_lo, c_hi = c.estimate[month], c.lo[month], c.hi[month]
+        assert est is not None and c_lo is not None and c_hi is not None
         rows.append(
             f"| {name} | {n}/{N} = {100 * n / N:.1f}% | {100 * lo:.1f}-{100 * hi:.1f}% | "
-            f"{100 * lm.estimate:.1f}% ({100 * lm.lo:.1f}-{100 * lm.hi:.1f}%) |"
+            f"{100 * est:.1f}% ({100 * c_lo:.1f}-{100 * c_hi:.1f}%) |"
         )
     return "\n".join(rows)
 

@@ -65,11 +65,12 @@ _LANDMARK_HR_GRID = np.linspace(np.log(0.05), np.log(1.5), 241)
 
 
 def salvage_share_bounds(ev: Evidence) -> tuple[float, float]:
-    """Bounds on the first-salvage share of the pooled cohort.
+    """The range drawn for the first-salvage share of the pooled cohort.
 
-    Upper: primary refractory (25) plus one prior relapse (146) of 259 (Topp 2021 Table 1), since a
-    patient with one relapse who had already had a salvage regimen is in second salvage. Lower:
-    TOWER's blinatumomab arm, 114 of 271 in first salvage (Kantarjian 2017 Table 1).
+    Upper: primary refractory (25) plus one prior relapse (146) of 259 (Topp 2021 Table 1), a true upper
+    bound, since a patient with one relapse who had already had a salvage regimen is in second salvage.
+    Lower: not a bound but another trial's share, TOWER's blinatumomab arm, 114 of 271 in first salvage
+    (Kantarjian 2017 Table 1), a similar population.
     """
     t = ev.topp
     upper = (t["table1.primary_refractory"].n + t["table1.prior_relapses_1"].n) / t["table1.prior_relapses_1"].N
@@ -185,45 +186,66 @@ def _index(month: float) -> int:
     return round(month / GRID_STEP)
 
 
-def _landmark_hr_draws(
-    population: np.ndarray, cr_rate: np.ndarray, ev: Evidence, rng: np.random.Generator
-) -> np.ndarray:
-    """Post-landmark OS hazard ratio, CR/CRh vs none, per draw: the Table 3 estimate updated by Table 2.
+def landmark_counts(ev: Evidence, population_at_landmark: np.ndarray) -> dict[str, np.ndarray | float]:
+    """Table 2's counts alive at the month-36 visit, as the landmark split sees them.
 
-    Topp 2021 Table 3's 0.29 (0.21-0.40) is a time-dependent Cox ratio over the whole follow-up; the
-    scenarios need the ratio *after* the landmark among patients alive there. Each draw's ratio is drawn
-    from its conditional posterior on a log grid: prior log-normal from Table 3, likelihood the crude
-    counts alive at 36 months (Table 2): 36 of the 123 responders and 7 of the non-responders alive at
-    the landmark, :math:`N S(L) - 123`, each binomial, with the split of that draw's population curve
-    (responder share :math:`r/S(L)`, proportional hazards after the landmark). Row 0 takes the posterior
-    median given the point-estimate curve.
+    Responders: 36 alive of the 123 with CR/CRh, less the 2 relapse-free patients lost to follow-up
+    (footnote d; status unknown, so censored): 36 of 121. Non-responders: 7 alive of those alive at the
+    landmark, :math:`259\\,\\bar S(L) - 123` (responders are taken as alive at the landmark). The counts
+    are of patients known alive after 35 months (footnote a), so they are compared with month 35.
     """
     t = ev.topp
-    prior = t["table3.os.univariate.cr_crh"]
-    assert prior.ci is not None
-    mu, se = np.log(prior.value), log_se_from_ci(*prior.ci)
     resp, alive_all = t["table2.alive_36.cr_crh"], t["table2.alive_36.all"]
     assert resp.n is not None and resp.N is not None and alive_all.N is not None
     k_no = t["table2.alive_36.no_cr_crh"].value
-    at_l, at_36 = _index(response_landmark_months(ev)), _index(36.0)
+    return {
+        "month": t["table2.alive_36.window_months"].value,
+        "k_r": float(resp.n),
+        "n_r": float(resp.N - t["table2.lost_to_followup_relapse_free"].value),
+        "k_n": k_no,
+        "n_n": np.maximum(alive_all.N * population_at_landmark - resp.N, k_no + 1.0),
+    }
+
+
+# Table 3's CR/CRh ratio is a prior only: it is another estimand (time-dependent, over the whole follow-up,
+# early deaths of not-yet-responders included) from the same 259 patients as Table 2's counts, so giving
+# it its published precision would count those patients twice. Its centre is kept; its log-scale SD is 1.
+_PRIOR_LOG_SD = 1.0
+
+
+def _landmark_hr_draws(
+    population: np.ndarray, cr_rate: np.ndarray, ev: Evidence, rng: np.random.Generator
+) -> np.ndarray:
+    """Post-landmark OS hazard ratio, CR/CRh vs none, per draw: Table 2's counts with Table 3 as a weak prior.
+
+    Topp 2021 Table 3's 0.29 (0.21-0.40) is a time-dependent Cox ratio over the whole follow-up; the
+    scenarios need the ratio *after* the landmark among patients alive there. Each draw's ratio is drawn
+    from its conditional posterior on a log grid: prior :math:`N(\\log 0.29, 1)` on the log ratio;
+    likelihood the counts of :func:`landmark_counts`, each binomial, with the split of that draw's
+    population curve (responder share :math:`r/\\bar S(L)`, proportional hazards after the landmark).
+    Row 0 takes the posterior median given the point-estimate curve.
+    """
+    mu = np.log(ev.topp["table3.os.univariate.cr_crh"].value)
+    at_l = _index(response_landmark_months(ev))
     s_l = population[:, at_l]
+    c = landmark_counts(ev, s_l)
+    at_m = _index(float(c["month"]))
     share = np.minimum(cr_rate / s_l, _MAX_RESPONDER_SHARE)
-    n_no = np.maximum(alive_all.N * s_l - resp.N, k_no + 1.0)  # non-responders alive at the landmark
     grid, g = _LANDMARK_HR_GRID, len(_LANDMARK_HR_GRID)
     out = np.empty(population.shape[0])
     u = np.concatenate([[0.5], rng.random(population.shape[0] - 1)])
     for i in range(0, population.shape[0], _CHUNK):
         part = slice(i, i + _CHUNK)
         d = len(out[part])
-        cond = np.repeat(population[part, at_36] / s_l[part], g)[:, None]
+        cond = np.repeat(population[part, at_m] / s_l[part], g)[:, None]
         s_r, s_n = solve_split(cond, np.tile(np.exp(grid), d), np.repeat(share[part], g))
         s_r, s_n = (np.clip(x.reshape(d, g), 1e-12, 1 - 1e-12) for x in (s_r, s_n))
         log_post = (
-            resp.n * np.log(s_r)
-            + (resp.N - resp.n) * np.log1p(-s_r)
-            + k_no * np.log(s_n)
-            + (n_no[part, None] - k_no) * np.log1p(-s_n)
-            - 0.5 * ((grid - mu) / se) ** 2
+            c["k_r"] * np.log(s_r)
+            + (c["n_r"] - c["k_r"]) * np.log1p(-s_r)
+            + c["k_n"] * np.log(s_n)
+            + (np.asarray(c["n_n"])[part, None] - c["k_n"]) * np.log1p(-s_n)
+            - 0.5 * ((grid - mu) / _PRIOR_LOG_SD) ** 2
         )
         w = np.exp(log_post - log_post.max(axis=1, keepdims=True))
         cdf = np.cumsum(w, axis=1)
@@ -650,7 +672,8 @@ def _sensitivity(
         Sensitivity(
             "first_salvage_share",
             "First-salvage share of the source cohort, unknown (Topp 2021 Table 1 gives prior relapses, not "
-            "salvage line): bounds 114/271 (TOWER Table 1) and 171/259 (Topp Table 1); drawn uniformly between them",
+            "salvage line): drawn uniformly between TOWER's 114/271 (another trial's share, Table 1) and Topp's "
+            "upper bound 171/259",
             bounds,
             (os_12[0], os_12[1]),
             (median[0], median[1]),

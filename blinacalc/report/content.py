@@ -107,7 +107,7 @@ def os_series(
             label = f"{L.SCENARIO_NAMES[key].lower()} (alive at {pred.scenarios[key].curve.start:g} mo)"
             out.append(Series(label, role, pred.scenarios[key].curve.estimate))
     chemo_curve = pred.scenarios["os_chemotherapy"].curve
-    if chemo and any(v is not None for v in chemo_curve.estimate):
+    if chemo and _shows_chemo(pred):
         out.append(Series(f"chemotherapy*, to {CHEMO_HORIZON:g} mo", "comparator", chemo_curve.estimate, dashed=True))
     c = pred.os.curve
     out.append(Series("this patient, blinatumomab", "patient", c.estimate, c.lo, c.hi))
@@ -169,6 +169,12 @@ def _reference_hr(ep: Endpoint, name: str) -> Text | None:
     )
 
 
+def _shows_chemo(pred: Prediction) -> bool:
+    """The comparator is shown from the first dose only: at a follow-up visit after blinatumomab,
+    chemotherapy from the first dose is no longer an alternative."""
+    return pred.alive_at_months is None
+
+
 def _pct(x: float | None) -> str:
     return DASH if x is None else L.pct(x)
 
@@ -200,7 +206,7 @@ def plain_words(pred: Prediction, month: int = 12) -> str:
         f"{_LANDMARK_NAMES[month]} after the first dose (95% interval {round(100 * lm.lo)}–{round(100 * lm.hi)})"
     )
     chemo = pred.scenarios["os_chemotherapy"].landmark(month)
-    if chemo.estimate is not None:
+    if chemo.estimate is not None and _shows_chemo(pred):
         text += f"; with standard chemotherapy about {round(100 * chemo.estimate)} (cross-trial estimate*)"
     return text + "."
 
@@ -219,6 +225,7 @@ def os_landmarks(pred: Prediction, compact: bool = False, landmarks: tuple[int, 
     ``compact`` for narrow panels. Months before a conditioning month are left out; the comparator is
     ``n/e`` (not estimable) beyond its horizon."""
     os_, chemo = pred.os, pred.scenarios["os_chemotherapy"]
+    with_chemo = _shows_chemo(pred)
     columns = (
         ("Month", "OS", "95% int.", "Chemo*")
         if compact
@@ -229,11 +236,11 @@ def os_landmarks(pred: Prediction, compact: bool = False, landmarks: tuple[int, 
             str(m) if compact else _LANDMARK_NAMES[m],
             L.pct(os_.landmark(m).estimate),
             L.pct_range(os_.landmark(m).lo, os_.landmark(m).hi),
-            _chemo_cell(chemo.landmark(m), m),
+            *((_chemo_cell(chemo.landmark(m), m),) if with_chemo else ()),
         )
         for m in _shown_landmarks(pred, landmarks)
     )
-    return Table(columns, rows)
+    return Table(columns if with_chemo else columns[:3], rows)
 
 
 def chemotherapy_note() -> Text:
@@ -263,7 +270,8 @@ def _conditioning_note(pred: Prediction) -> Text | None:
         return None
     return Text(
         f"Conditional on being alive {s:g} months after the first dose: S(t) / S({s:g}), so nothing is shown "
-        f"before month {s:g}. Months are still counted from the first dose.",
+        f"before month {s:g}. Months are still counted from the first dose. The chemotherapy comparison is "
+        "not shown: at a follow-up visit it is no longer an alternative.",
         "key",
     )
 
@@ -277,7 +285,7 @@ def overall_survival(pred: Prediction, compact: bool = False, landmarks: tuple[i
         Text(plain_words(pred), "key"),
         os_landmarks(pred, compact, landmarks),
         Plot(os_series(pred)),
-        chemotherapy_note(),
+        *((chemotherapy_note(),) if _shows_chemo(pred) else ()),
         Text(L.INTERVALS_MEAN, "note"),
     ]
     hr = _reference_hr(os_, "Overall-survival")
@@ -384,12 +392,13 @@ def _scenario_basis(pred: Prediction) -> dict[str, str]:
     post = pred.scenarios["os_if_cr_crh"].hazard_ratio
     assert post is not None
     return {
-        "os_if_cr_crh": f"proportional hazards after the landmark with hazard ratio {L.hazard_ratio(post)}: Topp 2021 "
-        f"Table 3's {cr_hr.value:.2f} (time-dependent, whole follow-up) updated by Table 2's counts alive at 3 years",
+        "os_if_cr_crh": f"proportional hazards after the landmark with hazard ratio {L.hazard_ratio(post)}, from Table "
+        f"2's counts alive at 3 years (Topp 2021), with Table 3's {cr_hr.value:.2f} (time-dependent, whole "
+        "follow-up, same patients) only as a weak prior",
         "os_if_no_cr_crh": "the other arm of the same split; together they mix back to this patient's curve",
         "os_if_cr_crh_mrd": f"Topp 2021 Table 3 multivariate hazard ratio {mrd_hr.value:.2f} for MRD response, "
-        f"within CR/CRh ({L.pct(mrd_share)} MRD response, TOWER)",
-        "os_chemotherapy": f"cross-trial, TOWER's hazard ratio; from first dose, to {CHEMO_HORIZON:g} months only",
+        f"within CR/CRh ({L.pct(mrd_share)} MRD response, TOWER); a whole-follow-up, time-dependent ratio used "
+        "after the landmark, so it may overstate the contrast",
     }
 
 
@@ -407,9 +416,10 @@ def scenarios(pred: Prediction) -> Section:
     lm = pred.landmark_months
     share = pred.responder_share
     cond = pred.scenarios["os_if_cr_crh"].conditional_on_alive_at_months
-    rows = tuple(_scenario_row(L.SCENARIO_NAMES[k], ep) for k, ep in pred.scenarios.items())
+    landmark_keys = [k for k in pred.scenarios if k != "os_chemotherapy"]  # chemotherapy is from first dose
+    rows = tuple(_scenario_row(L.SCENARIO_NAMES[k], pred.scenarios[k]) for k in landmark_keys)
     basis = _scenario_basis(pred)
-    notes = " ".join(f"{L.SCENARIO_NAMES[k]}: {basis[k]}." for k in pred.scenarios)
+    notes = " ".join(f"{L.SCENARIO_NAMES[k]}: {basis[k]}." for k in landmark_keys)
     assert share.lo is not None and share.hi is not None and share.estimate is not None
     return Section(
         "scenarios",
@@ -427,7 +437,9 @@ def scenarios(pred: Prediction) -> Section:
             Text(notes, "note"),
             Text(
                 "Reading response as if it were known at the first dose would credit responders with the time "
-                "they had to survive in order to respond (guarantee-time bias); the landmark removes it.",
+                "they had to survive in order to respond (guarantee-time bias); the landmark removes it. "
+                "Standard chemotherapy is not in this table: it is counted from the first dose, not from the "
+                "landmark (see Overall survival).",
                 "note",
             ),
         ),
@@ -454,6 +466,16 @@ def reference_curves(pred: Prediction) -> Section:
                 "it with this patient's scenarios: it is selected on surviving to transplant, on fitness for it and "
                 "on a donor.",
                 "note",
+            ),
+            *(
+                (
+                    Text(
+                        f"Not conditioned on being alive at {pred.alive_at_months:g} months: the published curve.",
+                        "note",
+                    ),
+                )
+                if pred.alive_at_months is not None
+                else ()
             ),
         ),
     )
