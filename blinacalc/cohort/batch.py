@@ -48,7 +48,7 @@ def _prop(x: float | None) -> str:
 
 def output_cells(pred: Prediction) -> tuple[str, ...]:
     """The prediction's output columns (all but ``error``), as text: months to 2 decimals, proportions to 4;
-    an empty median means not reached within 60 months."""
+    an empty median means not reached within the curve's horizon (OS 60 months, RFS 48)."""
 
     def median(iv: Interval) -> tuple[str, ...]:
         return (_months(iv.estimate), _months(iv.lo), _months(iv.hi))

@@ -533,6 +533,15 @@ def sources(pred: Prediction) -> Section:
     )
 
 
+def uncertainty(pred: Prediction) -> Section:
+    """What the intervals mean and how far the unknown first-salvage share moves this patient's numbers."""
+    return Section(
+        "uncertainty",
+        "This patient's uncertainty",
+        (Text(L.INTERVALS_MEAN, "note"), *(_sensitivity_text(s) for s in pred.sensitivity)),
+    )
+
+
 def _sensitivity_text(sens: Sensitivity) -> Text:
     lo, hi = sens.bounds
     a, b = sens.os_12

@@ -157,6 +157,8 @@ async def test_tabs_show_cohort_rates_harms_and_evidence():
         assert app.screen.query_one(TabbedContent).active == "evidence"
         evidence = text_of(app, "#evidence-view")
         assert "Limitations" in evidence and "table3.os.univariate.ecog_0" in evidence
+        method = " ".join(text_of(app, "#uncertainty-view").split())
+        assert "Sensitivity: First-salvage share" in method and "95% intervals carry" in method
 
 
 async def test_help_opens_and_closes():

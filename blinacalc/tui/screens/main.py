@@ -80,6 +80,7 @@ class MainScreen(Screen):
                 with TabPane(title, id=pane_id), VerticalScroll():
                     yield Static(id=f"{pane_id}-view")
             with TabPane("Evidence & method", id="evidence"), VerticalScroll():
+                yield Static(id="uncertainty-view")
                 yield Static(self._evidence(), id="evidence-view")
         yield Footer()
 
@@ -165,6 +166,7 @@ class MainScreen(Screen):
         self._render_survival()
         self.query_one("#response-view", Static).update(_section(C.response(pred)))
         self.query_one("#rfs-view", Static).update(_section(C.relapse_free_survival(pred)))
+        self.query_one("#uncertainty-view", Static).update(Group(_section(C.uncertainty(pred)), Text()))
         self._render_scenarios()
 
     def _render_scenarios(self) -> None:
