@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from blinacalc._fs import NotRegularFileError
 from blinacalc._version import __version__
 from blinacalc.cohort.read import CohortFileError
 from blinacalc.core.patient import InputError
@@ -46,6 +47,7 @@ FLAGS = {
     "bootstrap": "--bootstrap",
     "label": "--label",
     "alive_at_months": "--alive-at",
+    "new_name": "NEW_NAME",
 }
 _YES_NO = {"yes": True, "no": False, "unknown": None}
 NAME_HELP = f"{NAME_RULE}; no names, dates or record numbers"
@@ -203,10 +205,12 @@ def _add_output_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def _int_or_text(text: str) -> int | str:
-    try:
-        return int(text.strip())
-    except ValueError:
-        return text
+    """An integer written in plain ASCII digits (``1.0`` from a spreadsheet too); anything else is returned as
+    text, to be refused by its checker (``int()`` would read ``1_0`` as 10 and Arabic-Indic digits as numbers)."""
+    import re
+
+    match = re.fullmatch(r"\s*(-?[0-9]+)(?:\.0+)?\s*", text, flags=re.ASCII)
+    return int(match.group(1)) if match else text
 
 
 def patient_from_args(args: argparse.Namespace, base: Patient | None = None) -> Patient:
@@ -274,16 +278,18 @@ def _write_text(command: str, args: argparse.Namespace, text: str) -> int:
     path = Path(args.output)
     try:
         write_atomic(path, text, overwrite=args.force)
+    except NotRegularFileError as exc:
+        return _fail(command, "-o/--output", str(exc.strerror), EXIT_USAGE)
     except FileExistsError:
-        print(
+        _say(
             f"blinacalc {command}: error: -o/--output: {path} exists; add --force to replace it",
             file=sys.stderr,
         )
         return EXIT_USAGE
     except OSError as exc:
-        print(f"blinacalc {command}: cannot write {path}: {exc.strerror or exc}", file=sys.stderr)
+        _say(f"blinacalc {command}: cannot write {path}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_IO
-    print(f"wrote {path}", file=sys.stderr)
+    _say(f"wrote {path}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -299,7 +305,7 @@ def _print_rich(report: Report | None) -> None:
 
 
 def _warn(message: str) -> None:
-    print(f"blinacalc: warning: {message}", file=sys.stderr)
+    _say(f"blinacalc: warning: {message}", file=sys.stderr)
 
 
 def _open_store(warn: Callable[[str], None] = _warn) -> Store:
@@ -378,7 +384,7 @@ def _tui(args: argparse.Namespace | None) -> int:
         patient, scenario, settings, draws, seed = _run_inputs(args, store)
         alive_at = alive_at_from_args(args)
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
-        print(
+        _say(
             "blinacalc: the interactive calculator needs a terminal; for a report use `blinacalc summary`",
             file=sys.stderr,
         )
@@ -405,13 +411,13 @@ def _scenarios(args: argparse.Namespace) -> int:
     if args.action == "save":
         scenario = Scenario(args.name, patient_from_args(args), args.label)
         store.save_scenario(scenario, force=args.force)
-        print(f"saved {scenario.name}: {_factors_line(scenario.patient)}", file=sys.stderr)
+        _say(f"saved {scenario.name}: {_factors_line(scenario.patient)}", file=sys.stderr)
     elif args.action == "delete":
         store.delete_scenario(args.name)
-        print(f"deleted {args.name}", file=sys.stderr)
+        _say(f"deleted {args.name}", file=sys.stderr)
     elif args.action == "rename":
         store.rename_scenario(args.name, args.new_name, force=args.force)
-        print(f"renamed {args.name} to {args.new_name}", file=sys.stderr)
+        _say(f"renamed {args.name} to {args.new_name}", file=sys.stderr)
     else:
         chosen = [store.scenario(args.name)] if args.action == "show" else list(store.scenarios().values())
         if args.format == "json":
@@ -419,13 +425,13 @@ def _scenarios(args: argparse.Namespace) -> int:
             data = records[0] if args.action == "show" else {"scenarios": records}
             sys.stdout.write(json.dumps(data, indent=2) + "\n")
         elif not chosen:
-            print(
+            _say(
                 f"no saved scenarios yet (blinacalc scenarios save NAME ...); they are kept in {store.paths.scenarios}",
                 file=sys.stderr,
             )
         for sc in chosen if args.format == "text" else ():
             label = f"  ({sc.label})" if sc.label else ""
-            print(f"{sc.name}: {_factors_line(sc.patient)}{label}")
+            _say(f"{sc.name}: {_factors_line(sc.patient)}{label}")
     return EXIT_OK
 
 
@@ -441,8 +447,8 @@ def _settings(args: argparse.Namespace) -> int:
     settings = store.settings()
     for key, value in settings.shown().items():
         shown = ", ".join(map(str, value)) if isinstance(value, list) else ("default" if value is None else value)
-        print(f"{key} = {shown}")
-    print(f"({store.paths.settings})", file=sys.stderr)
+        _say(f"{key} = {shown}")
+    _say(f"({store.paths.settings})", file=sys.stderr)
     return EXIT_OK
 
 
@@ -474,12 +480,12 @@ def _batch(args: argparse.Namespace) -> int:
     finally:
         stop()
     for line in refused:
-        print(f"blinacalc batch: {line}", file=sys.stderr)
+        _say(f"blinacalc batch: {line}", file=sys.stderr)
     more = result.refused - len(refused)
     if more > 0:
-        print(f"blinacalc batch: ... and {more:,} more refused rows (see the error column)", file=sys.stderr)
+        _say(f"blinacalc batch: ... and {more:,} more refused rows (see the error column)", file=sys.stderr)
     where = f" to {target}" if target else ""
-    print(
+    _say(
         f"blinacalc batch: {result.rows:,} rows{where}, {result.refused:,} refused; "
         f"{result.classes} distinct predictions ({draws:,} draws, seed {seed})",
         file=sys.stderr,
@@ -521,10 +527,10 @@ def _validate(args: argparse.Namespace) -> int:
 def _print_paths() -> int:
     where = Store().paths
     home = os.environ.get(HOME_ENV)
-    print(f"settings   {where.settings}")
-    print(f"scenarios  {where.scenarios}")
-    print(f"cache      {where.cache}")
-    print(f"({HOME_ENV}={home})" if home else f"(set {HOME_ENV} to keep everything under one folder)", file=sys.stderr)
+    _say(f"settings   {where.settings}")
+    _say(f"scenarios  {where.scenarios}")
+    _say(f"cache      {where.cache}")
+    _say(f"({HOME_ENV}={home})" if home else f"(set {HOME_ENV} to keep everything under one folder)", file=sys.stderr)
     return EXIT_OK
 
 
@@ -549,27 +555,37 @@ def _calibrate(args: argparse.Namespace) -> int:
         fitted = ", ".join(
             f"{lm['month']:g} mo {100 * lm['published']:.1f}% -> {100 * lm['fitted']:.1f}%" for lm in curve["landmarks"]
         )
-        print(f"{name}: cure fraction {curve['cure_fraction']:.3f}; {fitted}", file=sys.stderr)
+        _say(f"{name}: cure fraction {curve['cure_fraction']:.3f}; {fitted}", file=sys.stderr)
     if args.check:
         shipped = json.loads(cal.default_path().read_text(encoding="utf-8"))
         problems = cal.compare(shipped, record)
         for problem in problems:
-            print(f"blinacalc: calibrate --check: {problem}", file=sys.stderr)
+            _say(f"blinacalc: calibrate --check: {problem}", file=sys.stderr)
         if problems:
             return EXIT_IO
-        print("the shipped calibration matches a fresh fit", file=sys.stderr)
+        _say("the shipped calibration matches a fresh fit", file=sys.stderr)
         return EXIT_OK
     path = Path(args.output) if args.output else cal.default_path()
     try:
         write_atomic(path, cal.render(record))
     except OSError as exc:
-        print(f"blinacalc: cannot write {path}: {exc.strerror or exc}", file=sys.stderr)
+        _say(f"blinacalc: cannot write {path}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_IO
-    print(f"wrote {path}", file=sys.stderr)
+    _say(f"wrote {path}", file=sys.stderr)
     return EXIT_OK
 
 
+def _safe_streams() -> None:
+    """On a terminal or pipe that cannot encode Unicode (e.g. ``PYTHONIOENCODING=ascii``, ``LANG=C``), replace
+    what it cannot show rather than fail with a traceback."""
+    for stream in (sys.stdout, sys.stderr):
+        encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "").replace("_", "")
+        if not encoding.startswith("utf") and hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="replace")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    _safe_streams()
     parser = _build_parser()
     args = parser.parse_args(argv)
     if args.paths:
@@ -598,18 +614,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(command, None, str(exc), EXIT_IO)
     except CohortFileError as exc:
         return _fail(command, None, str(exc), EXIT_USAGE)
-    except OSError as exc:  # reading the input or writing the output
-        where = f" {exc.filename}" if exc.filename else ""
-        return _fail(command, None, f"cannot read or write{where}: {exc.strerror or exc}", EXIT_IO)
+    except NotRegularFileError as exc:
+        return _fail(command, "-o/--output", str(exc.strerror), EXIT_USAGE)
     except BrokenPipeError:
         # The reader went away (e.g. `| head`): stop quietly, and keep Python from complaining at exit.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_IO
+    except OSError as exc:  # reading the input or writing the output
+        where = exc.filename or getattr(args, "output", None) or "standard output"
+        return _fail(command, None, f"cannot read or write {where}: {exc.strerror or exc}", EXIT_IO)
+
+
+def _say(*parts: object, file: object = None) -> None:
+    """print(), with user and file text made safe for a terminal (no control sequences)."""
+    from blinacalc._text import printable
+
+    stream = sys.stdout if file is None else file
+    print(printable(" ".join(str(p) for p in parts)), file=stream)  # type: ignore[call-overload]
 
 
 def _fail(command: str, flag: str | None, message: str, code: int) -> int:
     where = f"{flag}: " if flag else ""
-    print(f"blinacalc {command}: error: {where}{message}", file=sys.stderr)
+    _say(f"blinacalc {command}: error: {where}{message}", file=sys.stderr)
     return code
 
 

@@ -24,11 +24,17 @@ import os
 import re
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext, suppress
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from blinacalc._fs import write_atomic
+from blinacalc._fs import (
+    PRIVATE_FILE,
+    NotRegularFileError,
+    check_regular_target,
+    make_private_dirs,
+    write_atomic,
+)
 from blinacalc.core.patient import InputError, Patient
 
 __all__ = [
@@ -48,11 +54,16 @@ __all__ = [
 HOME_ENV = "BLINACALC_HOME"
 SCENARIOS_FORMAT = 1
 SETTINGS_FORMAT = 1
-PRIVATE_FILE, PRIVATE_DIR = 0o600, 0o700
+MAX_FILE_BYTES = 1_000_000  # settings and scenarios are small; anything larger is not ours
+MAX_NESTING = 32  # deeper JSON/TOML than any file blinacalc writes is refused before parsing
 
 NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,31}")
 NAME_RULE = "1-32 letters, digits, '.', '_' or '-', starting with a letter or digit"
 MAX_LABEL = 60
+# Characters that start markup in rich/Textual, HTML or markdown tables: refused in new labels (labels in
+# older files are still shown safely: every face escapes them).
+MARKUP_CHARACTERS = ("[", "]", "<", ">", "{", "}", "|", "`", "\\")
+_MARKUP_RE = re.compile("[" + re.escape("".join(MARKUP_CHARACTERS)) + "]")
 # A date (21/11/1960, 1960-11-21) or a long run of digits (a record number) is not asked for and not kept.
 _IDENTIFIER_RE = re.compile(r"\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}|\d{6,}")
 
@@ -136,6 +147,10 @@ def check_label(label: str | None) -> str | None:
     if not isinstance(label, str) or len(label.strip()) > MAX_LABEL or not label.strip().isprintable():
         raise InputError("label", f"expected at most {MAX_LABEL} printable characters on one line, got {label!r}")
     label = label.strip()
+    if _MARKUP_RE.search(label):
+        raise InputError(
+            "label", f"{label!r} contains {' '.join(MARKUP_CHARACTERS)}, which look like markup; describe it in words"
+        )
     _refuse_identifiers("label", label)
     return label
 
@@ -225,24 +240,16 @@ def parse_setting(key: str, value: object) -> object:
 
 
 # --- files --------------------------------------------------------------------------------------
-def _make_dirs(directory: Path) -> None:
-    """Create ``directory`` and any missing parents, each 0700; existing folders are left alone."""
-    missing = []
-    d = directory
-    while not d.exists():
-        missing.append(d)
-        d = d.parent
-    for d in reversed(missing):
-        with suppress(FileExistsError):
-            d.mkdir(mode=PRIVATE_DIR)
-        os.chmod(d, PRIVATE_DIR)
-
-
 @contextmanager
 def _locked(directory: Path, name: str) -> Iterator[None]:
     """An exclusive lock on ``directory/name`` (a lock file kept beside the data), held for the block."""
-    _make_dirs(directory)
-    fd = os.open(directory / name, os.O_RDWR | os.O_CREAT, PRIVATE_FILE)
+    make_private_dirs(directory)
+    lock = directory / name
+    try:
+        check_regular_target(lock)
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK, PRIVATE_FILE)
+    except OSError as exc:
+        raise StoreError(f"cannot use the lock file {lock}: {exc.strerror or exc}") from None
     try:
         try:
             import fcntl
@@ -276,6 +283,54 @@ def move_aside(path: Path) -> Path:
     raise StoreError(f"cannot move {path} aside: too many corrupt copies")  # pragma: no cover
 
 
+def read_bounded(path: Path) -> bytes:
+    """The bytes of a regular file, at most ``MAX_FILE_BYTES + 1`` of them. A FIFO, device, socket or folder
+    raises :class:`NotRegularFileError` at once (opened non-blocking, so a FIFO cannot hang the program)."""
+    import stat
+
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            check_regular_target(path)  # raises with the kind named
+            raise NotRegularFileError(path, "special file")  # pragma: no cover - replaced meanwhile
+        chunks, size = [], 0
+        while size <= MAX_FILE_BYTES:
+            chunk = os.read(fd, MAX_FILE_BYTES + 1 - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def check_nesting(raw: bytes, limit: int = MAX_NESTING) -> None:
+    """Refuse JSON or TOML nested deeper than ``limit`` brackets before a recursive parser sees it.
+
+    Counts ``[`` and ``{`` outside strings (a conservative scan: quotes are tracked, escapes skipped)."""
+    depth, quote, escaped = 0, 0, False
+    for byte in raw:
+        if byte == 0x0A:  # strings do not span lines in what blinacalc writes; comments end here too
+            quote, escaped = 0, False
+        elif quote:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = quote == 0x22
+            elif byte == quote:
+                quote = 0
+        elif byte in (0x22, 0x27):  # " '
+            quote = byte
+        elif byte in (0x5B, 0x7B):  # [ {
+            depth += 1
+            if depth > limit:
+                raise ValueError(f"nested more than {limit} levels deep")
+        elif byte in (0x5D, 0x7D):
+            depth = max(depth - 1, 0)
+
+
 Warn = Callable[[str], None]
 
 
@@ -293,22 +348,29 @@ class Store:
         (under the lock, and only if it is still the same bytes) and None is returned. ``held``: the
         caller holds the lock already (flock is not re-entrant across file descriptors)."""
         try:
-            raw = path.read_bytes()
+            raw = read_bounded(path)
         except FileNotFoundError:
             return None
+        except NotRegularFileError as exc:
+            if not path.is_dir():  # a FIFO, device or socket: never read (it could block), never moved
+                raise StoreError(str(exc.strerror)) from None
+            raw, problem = None, "it is a folder"
         except OSError as exc:
             raw, problem = None, exc.strerror or str(exc)
         else:
             try:
+                if len(raw) > MAX_FILE_BYTES:
+                    raise ValueError(f"larger than {MAX_FILE_BYTES:,} bytes")
+                check_nesting(raw)
                 return parse(raw)
             except NewerFormatError:
                 raise
-            except (ValueError, TypeError, KeyError, InputError) as exc:
+            except (ValueError, TypeError, KeyError, InputError, RecursionError) as exc:
                 problem = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         try:
             with nullcontext() if held else _locked(path.parent, lock):
                 try:
-                    now = path.read_bytes()
+                    now = read_bounded(path)
                 except FileNotFoundError:
                     return None
                 except OSError:
@@ -385,7 +447,10 @@ class Store:
         return removed[0]
 
     def rename_scenario(self, old: str, new: str, *, force: bool = False) -> None:
-        check_name(new)
+        try:
+            check_name(new)
+        except InputError as exc:
+            raise InputError("new_name", exc.message) from None
 
         def change(current: dict[str, Scenario]) -> None:
             if old not in current:
@@ -426,8 +491,8 @@ class Store:
         is not TOML is moved aside; a newer file is left alone and the defaults used."""
         try:
             found = self._read(self.paths.settings, self._parse_settings, "settings.lock")
-        except NewerFormatError as exc:
-            self._warn(str(exc))
+        except StoreError as exc:  # a newer format, or not a regular file: the defaults, file left alone
+            self._warn(f"{exc}; using the default settings" if not isinstance(exc, NewerFormatError) else str(exc))
             return Settings()
         settings = found if isinstance(found, Settings) else Settings()
         for problem in settings.problems:

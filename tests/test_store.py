@@ -234,7 +234,7 @@ def test_a_read_only_folder_makes_saving_fail_clearly(store, monkeypatch):
     def refuse(*_args, **_kwargs):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr("tempfile.mkstemp", refuse)  # what a read-only folder does to a new file
+    monkeypatch.setattr("blinacalc._fs._anonymous", refuse)  # what a read-only folder does to a new file
     with pytest.raises(StoreError, match="Permission denied"):
         store.save_scenario(BETTER)
     assert list(store.scenarios()) == ["current"]

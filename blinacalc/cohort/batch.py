@@ -144,11 +144,20 @@ JSON_END = "\n]}\n"
 
 
 def _csv_writer(out: IO[str], header: list[str]) -> Writer:
+    """CSV rows. Text copied from the input (header, ids, extra columns) and the error column go through
+    :func:`blinacalc._text.csv_cell`: no cell can run as a spreadsheet formula or a terminal control
+    sequence (numbers are written by blinacalc and never start with such a character)."""
     import csv
 
+    from blinacalc._text import csv_cell
+
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(header)
-    return lambda raw, values, error: writer.writerow([*raw, *values, error])  # type: ignore[func-returns-value]
+    writer.writerow([csv_cell(h) for h in header])
+
+    def write(raw: list[str], values: tuple[str, ...], error: str) -> None:
+        writer.writerow([*(csv_cell(c) for c in raw), *values, csv_cell(error)])
+
+    return write
 
 
 def _json_writer(out: IO[str], header: list[str], keys: list[str]) -> Writer:

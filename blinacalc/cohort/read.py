@@ -109,9 +109,25 @@ class CohortReader:
                     continue
                 yield line, cells, (dict(zip(self.keys, cells, strict=True)) if len(cells) == width else None)
         except UnicodeDecodeError:
-            raise CohortFileError(f"{self.path}: not UTF-8 text after line {line}; save it as CSV UTF-8") from None
+            bad = _first_non_utf8_line(self.path) or line + 1
+            raise CohortFileError(f"{self.path}: line {bad} is not UTF-8 text; save it as CSV UTF-8") from None
         except csv.Error as exc:
             raise CohortFileError(f"{self.path}: line {line + 1}: {exc}") from None
 
     def close(self) -> None:
         self.fh.close()
+
+
+def _first_non_utf8_line(path: Path) -> int | None:
+    """The physical line number of the first line that is not UTF-8 (text is decoded in chunks, so the
+    reader's own position is not the culprit's)."""
+    import codecs
+
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    with path.open("rb") as fh:
+        for number, raw in enumerate(fh, 1):
+            try:
+                decoder.decode(raw)
+            except UnicodeDecodeError:
+                return number
+    return None

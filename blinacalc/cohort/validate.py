@@ -138,15 +138,26 @@ def _km(months: np.ndarray, events: np.ndarray, at: tuple[int, ...]) -> list[dic
 
 
 def _c_index(months: np.ndarray, events: np.ndarray, score: np.ndarray, bootstrap: int, seed: int) -> dict[str, Any]:
+    """Harrell's C with a bootstrap CI; ``estimate`` None (and a ``note``) when no pair of patients is
+    comparable (e.g. all times tied, or no deaths), which lifelines reports as a ZeroDivisionError."""
     from lifelines.utils import concordance_index
 
-    estimate = float(concordance_index(months, score, events))
+    def c(m: np.ndarray, s: np.ndarray, e: np.ndarray) -> float | None:
+        try:
+            return float(concordance_index(m, s, e))
+        except ZeroDivisionError:
+            return None
+
+    estimate = c(months, score, events)
+    if estimate is None:
+        note = "C-index undefined: no comparable pairs (every time tied, or no deaths before the last time)"
+        return {"estimate": None, "lo": None, "hi": None, "bootstrap": 0, "note": note}
     rng = np.random.default_rng(seed)
     values = []
     for _ in range(bootstrap):
         idx = rng.integers(0, len(months), len(months))
-        if events[idx].any():
-            values.append(concordance_index(months[idx], score[idx], events[idx]))
+        if events[idx].any() and (value := c(months[idx], score[idx], events[idx])) is not None:
+            values.append(value)
     lo, hi = (float(v) for v in np.percentile(values, [2.5, 97.5])) if values else (None, None)
     return {"estimate": estimate, "lo": lo, "hi": hi, "bootstrap": len(values)}
 

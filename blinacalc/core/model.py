@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from blinacalc._fs import write_atomic
+from blinacalc._fs import make_private_dirs, write_atomic
 from blinacalc._version import __version__
 from blinacalc.core.baseline import FittedCurve, load_calibration
 from blinacalc.core.evidence import Evidence, Quantity, load_evidence, response_landmark_months
@@ -386,8 +386,8 @@ def _save(path: Path, ds: _DrawSet) -> None:
     header = json.dumps({k: list(a.shape) for k, a in arrays.items()}).encode() + b"\n"
     body = b"".join(np.ascontiguousarray(a, dtype="<f8").tobytes() for a in arrays.values())
     try:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        write_atomic(path, _MAGIC + header + body, mode=0o600)
+        make_private_dirs(path.parent)
+        write_atomic(path, _MAGIC + header + body)
         old = sorted(path.parent.glob("draws-*.bin"), key=lambda p: p.stat().st_mtime, reverse=True)
         for stale in old[_CACHE_KEEP:]:
             stale.unlink(missing_ok=True)

@@ -1,7 +1,11 @@
-"""The report as markdown, for pasting into notes: tables, no escape codes."""
+"""The report as markdown, for pasting into notes: tables, no escape codes.
+
+Every piece of text is data: markup characters are escaped and ``<``/``>``/``&`` become entities, so a
+label or file content can never become a tag, link, table cell or emphasis."""
 
 from __future__ import annotations
 
+from blinacalc._text import markdown as _md
 from blinacalc.report import content as C
 from blinacalc.report import plot
 
@@ -9,30 +13,32 @@ PLOT_WIDTH = 72
 
 
 def _cell(text: str) -> str:
-    return text.replace("|", "\\|")
+    return _md(text)
 
 
 def table(block: C.Table) -> str:
     head = "| " + " | ".join(_cell(c) for c in block.columns) + " |"
     rule = "| " + " | ".join("---:" if i and block.numeric else "---" for i in range(len(block.columns))) + " |"
     rows = ["| " + " | ".join(_cell(c) for c in row) + " |" for row in block.rows]
-    title = [f"*{block.title}*", ""] if block.title else []
+    title = [f"*{_md(block.title)}*", ""] if block.title else []
     return "\n".join([*title, head, rule, *rows])
 
 
 def icons(block: C.Icons) -> str:
     grid = "\n".join(" ".join("●" if r * 10 + c < block.filled else "○" for c in range(10)) for r in range(10))
-    return f"```text\n{grid}\n● {block.filled_label}   ○ {block.empty_label}\n```"
+    labels = f"● {block.filled_label}   ○ {block.empty_label}".replace("`", "'")  # cannot close the fence
+    return f"```text\n{grid}\n{labels}\n```"
 
 
 def paragraph(block: C.Text) -> str:
+    text = _md(block.text)
     if block.kind == "warning":
-        return f"> **Warning:** {block.text}"
+        return f"> **Warning:** {text}"
     if block.kind == "key":
-        return f"**{block.text}**"
+        return f"**{text}**"
     if block.kind == "note":
-        return f"_{block.text}_"
-    return block.text
+        return f"_{text}_"
+    return text
 
 
 def block(b: C.Block) -> str:
@@ -47,8 +53,8 @@ def block(b: C.Block) -> str:
 
 
 def render(r: C.Report) -> str:
-    parts = [f"# {r.title}"]
+    parts = [f"# {_md(r.title)}"]
     for s in r.sections:
-        parts.append(f"## {s.title}")
+        parts.append(f"## {_md(s.title)}")
         parts.extend(block(b) for b in s.blocks)
     return "\n\n".join(parts) + "\n"

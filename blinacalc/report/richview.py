@@ -74,9 +74,9 @@ def table(block: C.Table) -> Table:
     )
     for i, name in enumerate(block.columns):
         ratio = block.ratios[i] if block.ratios else None
-        out.add_column(name, justify="right" if i and block.numeric else "left", overflow="fold", ratio=ratio)
+        out.add_column(Text(name), justify="right" if i and block.numeric else "left", overflow="fold", ratio=ratio)
     for row in block.rows:
-        out.add_row(*row)
+        out.add_row(*(Text(cell) for cell in row))  # cells are data, never rich markup
     return out
 
 
@@ -96,7 +96,7 @@ def block(b: C.Block) -> RenderableType:
 
 
 def section(s: C.Section) -> Group:
-    return Group(Rule(f"[bold]{s.title}", align="left", style="dim"), *_spaced(s.blocks))
+    return Group(Rule(Text(s.title, "bold"), align="left", style="dim"), *_spaced(s.blocks))
 
 
 def _spaced(blocks: tuple[C.Block, ...]) -> Iterator[RenderableType]:

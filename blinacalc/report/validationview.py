@@ -99,7 +99,12 @@ def render(record: dict[str, Any]) -> RenderableType:
         Text(axis, "dim"),
         key,
         Text(),
-        Text(f"Discrimination: Harrell's C-index {c['estimate']:.2f}{c_ci}. 0.5 is chance, 1 is perfect.", "bold"),
+        Text(
+            f"Discrimination: Harrell's C-index {c['estimate']:.2f}{c_ci}. 0.5 is chance, 1 is perfect."
+            if c["estimate"] is not None
+            else f"Discrimination: {c['note']}.",
+            "bold",
+        ),
         Text(
             "Predicted: each patient's point-estimate OS curve (factors left blank are averaged over the "
             "trial's mix). Observed: Kaplan–Meier (lifelines) with exponential Greenwood 95% CIs. Few input "

@@ -8,9 +8,11 @@ from pathlib import Path
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
 from blinacalc._fs import write_atomic
+from blinacalc._text import printable
 from blinacalc.core.model import DEFAULT_DRAWS
 from blinacalc.core.patient import Patient
 from blinacalc.store import (
@@ -42,6 +44,18 @@ class BlinacalcApp(App[None]):
         Binding("e", "export", "Export", show=False),
         *(Binding(str(i), f"tab('{tab}')", show=False) for i, tab in enumerate(TABS, 1)),
     ]
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """Every notification is plain text: messages carry file paths and labels, which are data."""
+        super().notify(printable(message), title=printable(title), severity=severity, timeout=timeout, markup=False)
 
     def __init__(
         self,

@@ -9,12 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
+from blinacalc._text import printable
 from blinacalc.core.patient import InputError
 from blinacalc.store import MAX_LABEL, NAME_RULE, check_label, check_name
 
@@ -32,7 +34,7 @@ class _FormDialog(_Dialog):
     """A dialog with fields: Enter in a field or the OK button submits; Cancel dismisses."""
 
     def show_error(self, message: str) -> None:
-        self.query_one(".dialog-error", Static).update(message)
+        self.query_one(".dialog-error", Static).update(Text(printable(message)))
 
     def on_input_submitted(self) -> None:
         self._submit()

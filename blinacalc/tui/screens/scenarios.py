@@ -6,6 +6,7 @@ The screen talks to the app's :class:`~blinacalc.store.Store`; opening dismisses
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -13,15 +14,17 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList, Static
 from textual.widgets.option_list import Option
 
+from blinacalc._text import printable
 from blinacalc.report import labels as L
 from blinacalc.store import Scenario, ScenarioExistsError, Store, StoreError, UnknownScenarioError
 from blinacalc.tui.screens.dialogs import ConfirmDialog, Named, NameDialog
 
 
-def describe(scenario: Scenario) -> str:
+def describe(scenario: Scenario) -> Text:
+    """The list entry: plain text (a label from an old or edited file is never read as markup)."""
     factors = L.factors_line(scenario.patient.to_dict())
-    label = f" — {scenario.label}" if scenario.label else ""
-    return f"{scenario.name}{label}\n  {factors}"
+    label = f" — {printable(scenario.label)}" if scenario.label else ""
+    return Text(f"{scenario.name}{label}\n  {factors}")
 
 
 class ScenariosScreen(ModalScreen[Scenario | None]):
@@ -56,7 +59,7 @@ class ScenariosScreen(ModalScreen[Scenario | None]):
             self.saved = self.store.scenarios()
         except StoreError as exc:
             self.saved = {}
-            self.query_one(".dialog-error", Static).update(str(exc))
+            self.query_one(".dialog-error", Static).update(Text(printable(str(exc))))
         options = self.query_one(OptionList)
         options.clear_options()
         if not self.saved:

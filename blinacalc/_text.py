@@ -1,0 +1,47 @@
+"""Text from users and files is data: made safe for each face it is shown in.
+
+* :func:`printable` for terminals and logs: C0/C1 control characters (escape sequences, NUL, BEL,
+  newlines) and bidirectional overrides become visible escapes such as ``\\x1b``.
+* :func:`csv_cell` for spreadsheets (OWASP "CSV injection"): a cell that a spreadsheet would run as a
+  formula (starting ``=``, ``+``, ``-``, ``@``, tab or carriage return) gets a leading ``'``; controls
+  other than tab and line breaks are escaped too.
+* :func:`markdown` for markdown/HTML: markup characters are backslash-escaped, and ``<`` that could open
+  a tag and ``&`` that could open an entity become entities, so nothing in the text can become a tag,
+  link, table cell or emphasis.
+"""
+
+from __future__ import annotations
+
+import re
+
+_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_MARKDOWN = re.compile(r"([\\`*_\[\]|~])")
+_CONTROLS_IN_CELL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def printable(text: str) -> str:
+    """``text`` with every control character shown as an escape: safe to print on a terminal, one line."""
+    return _CONTROLS.sub(_escape, text)
+
+
+def csv_cell(text: str) -> str:
+    """A CSV cell no spreadsheet will run as a formula, and no terminal as a control sequence."""
+    if text.startswith(_FORMULA_START):
+        text = "'" + text
+    return _CONTROLS_IN_CELL.sub(_escape, text)  # tabs and line breaks are data here (the writer quotes them)
+
+
+def markdown(text: str) -> str:
+    """``text`` as literal markdown (and HTML) text."""
+    text = re.sub(r"&(?=#|[A-Za-z]+;)", "&amp;", text)  # an entity
+    text = re.sub(r"<(?=[A-Za-z/!?])", "&lt;", text)  # a tag, comment or autolink ("<1%" stays as it is)
+    text = _MARKDOWN.sub(r"\\\1", text)
+    text = re.sub(r"^([#+\-=>])", r"\\\1", text)  # a heading, list item, rule or quote at the line start
+    text = re.sub(r"^(\d+)\.(?=\s|$)", r"\1\\.", text)  # an ordered list item
+    return printable(text)
