@@ -40,7 +40,7 @@ def csv_cell(text: str) -> str:
 def markdown(text: str) -> str:
     """``text`` as literal markdown (and HTML) text."""
     text = re.sub(r"&(?=#|[A-Za-z]+;)", "&amp;", text)  # an entity
-    text = re.sub(r"<(?=[A-Za-z/!?])", "&lt;", text)  # a tag, comment or autolink ("<1%" stays as it is)
+    text = re.sub(r"<(?![0-9 =]|$)", "&lt;", text)  # anything that could open a tag ("<1%" stays as it is)
     text = _MARKDOWN.sub(r"\\\1", text)
     text = re.sub(r"^([#+\-=>])", r"\\\1", text)  # a heading, list item, rule or quote at the line start
     text = re.sub(r"^(\d+)\.(?=\s|$)", r"\1\\.", text)  # an ordered list item

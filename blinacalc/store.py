@@ -140,14 +140,15 @@ def check_name(name: str) -> str:
     return name
 
 
-def check_label(label: str | None) -> str | None:
-    """An optional short description; blank means none."""
+def check_label(label: str | None, *, allow_markup: bool = False) -> str | None:
+    """An optional short description; blank means none. ``allow_markup`` is for labels read back from
+    files written before markup characters were refused (they are displayed escaped)."""
     if label is None or (isinstance(label, str) and not label.strip()):
         return None
     if not isinstance(label, str) or len(label.strip()) > MAX_LABEL or not label.strip().isprintable():
         raise InputError("label", f"expected at most {MAX_LABEL} printable characters on one line, got {label!r}")
     label = label.strip()
-    if _MARKUP_RE.search(label):
+    if not allow_markup and _MARKUP_RE.search(label):
         raise InputError(
             "label", f"{label!r} contains {' '.join(MARKUP_CHARACTERS)}, which look like markup; describe it in words"
         )
@@ -165,7 +166,9 @@ class Scenario:
 
     def __post_init__(self) -> None:
         check_name(self.name)
-        object.__setattr__(self, "label", check_label(self.label))
+        # Markup characters are refused when a label is saved (Store.save_scenario), not when an older
+        # file is read back: those labels stay, and every face shows them escaped.
+        object.__setattr__(self, "label", check_label(self.label, allow_markup=True))
 
     @property
     def title(self) -> str:
@@ -428,6 +431,8 @@ class Store:
             raise StoreError(f"cannot save to {path}: {exc.strerror or exc}") from None
 
     def save_scenario(self, scenario: Scenario, *, force: bool = False) -> None:
+        check_label(scenario.label)
+
         def change(current: dict[str, Scenario]) -> None:
             if scenario.name in current and not force:
                 raise ScenarioExistsError(scenario.name)
