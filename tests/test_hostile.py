@@ -380,3 +380,22 @@ def test_patient_from_a_hostile_scenario_still_predicts():
     _old_scenarios_file({"p1": HOSTILE[0]})
     sc = Store().scenario("p1")
     assert isinstance(sc, Scenario) and sc.patient == Patient(ecog=1, salvage_line=2, prior_hsct=False)
+
+
+def test_a_reader_that_goes_away_gets_no_error_message(tmp_path):
+    """`blinacalc batch big.csv | head -1` printed "error: cannot read or write: Broken pipe": the handler
+    sat behind the OSError one. The output here (about 8 MB) is far larger than a pipe buffer."""
+    rows = "".join(f"p{i},1,2,no,no\n" for i in range(50_000))
+    src = tmp_path / "big.csv"
+    src.write_text("id,ecog,salvage_line,prior_hsct,t411\n" + rows, encoding="utf-8")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "blinacalc", "batch", str(src), "--draws", "200"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout.readline().startswith(b"id,ecog")
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    proc.wait(timeout=60)
+    assert "Broken pipe" not in err and "error" not in err and "Traceback" not in err
