@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from blinacalc._fs import NotRegularFileError
 from blinacalc._version import __version__
 from blinacalc.cohort.read import CohortFileError
+from blinacalc.core import factors as F
 from blinacalc.core.patient import InputError
 from blinacalc.store import (
     HOME_ENV,
@@ -37,10 +38,6 @@ FORMATS = ("rich", "json", "markdown", "html", "svg")
 TERMINAL_MAX_WIDTH = 110
 # The flag that sets each model input, for error messages.
 FLAGS = {
-    "ecog": "--ecog",
-    "salvage_line": "--salvage-line",
-    "prior_hsct": "--prior-hsct",
-    "t411": "--t411",
     "draws": "--draws",
     "seed": "--seed",
     "name": "NAME",
@@ -49,7 +46,6 @@ FLAGS = {
     "alive_at_months": "--alive-at",
     "new_name": "NEW_NAME",
 }
-_YES_NO = {"yes": True, "no": False, "unknown": None}
 NAME_HELP = f"{NAME_RULE}; no names, dates or record numbers"
 
 
@@ -173,16 +169,15 @@ def _build_parser() -> argparse.ArgumentParser:
 
 
 def add_patient_flags(parser: argparse.ArgumentParser, *, scenario: bool = False) -> None:
-    """The four baseline factors (and ``--scenario``); values are checked by :func:`patient_from_args`."""
+    """A flag per factor of the factor table (and ``--scenario``, ``--alive-at``); values are checked by
+    :func:`patient_from_args`."""
     group = parser.add_argument_group("patient (each factor defaults to unknown)")
     if scenario:
         group.add_argument(
             "--scenario", metavar="NAME", help="start from a saved scenario; factor flags given as well override it"
         )
-    group.add_argument("--ecog", metavar="{0,1,2}", help="ECOG performance status")
-    group.add_argument("--salvage-line", metavar="N", help="salvage line of blinatumomab: 1 = first salvage")
-    group.add_argument("--prior-hsct", metavar="{yes,no,unknown}", help="prior allogeneic HSCT")
-    group.add_argument("--t411", metavar="{yes,no,unknown}", help="t(4;11) translocation")
+    for f in F.factors():
+        group.add_argument(f.flag, dest=f.name, metavar=f.metavar, help=f.help)
     if scenario:
         group.add_argument(
             "--alive-at",
@@ -214,42 +209,27 @@ def _int_or_text(text: str) -> int | str:
 
 
 def patient_from_args(args: argparse.Namespace, base: Patient | None = None) -> Patient:
-    """Build the patient from the factor flags given, on top of ``base`` (a saved scenario) or unknown;
-    raises InputError naming the field."""
+    """Build the patient from the factor flags given, on top of ``base`` (a saved scenario) or unknown, with
+    the same vocabulary as cohort files (:func:`blinacalc.core.factors.parse_text`); raises InputError
+    naming the field."""
     from blinacalc.core.patient import InputError, Patient
 
-    def yes_no(field: str, text: str) -> bool | None:
-        try:
-            return _YES_NO[text.strip().lower()]
-        except KeyError:
-            raise InputError(field, f"expected yes, no or unknown, got {text!r}") from None
-
-    def level(field: str, text: str, allowed: str) -> int | None:
-        if text.strip().lower() == "unknown":
-            return None
-        value = _int_or_text(text)
-        if isinstance(value, str):
-            raise InputError(field, f"expected {allowed}, got {text!r}")
-        return value
-
-    given = {
-        "ecog": lambda text: level("ecog", text, "0, 1, 2 or unknown"),
-        "salvage_line": lambda text: level("salvage_line", text, "an integer >= 1 (1 = first salvage) or unknown"),
-        "prior_hsct": lambda text: yes_no("prior_hsct", text),
-        "t411": lambda text: yes_no("t411", text),
-    }
-    factors = (base or Patient()).to_dict()
-    for name, parse in given.items():
-        text = getattr(args, name)
+    values = (base or Patient()).to_dict()
+    for f in F.factors():
+        text = getattr(args, f.name, None)
         if text is not None:
-            factors[name] = parse(text)
-    return Patient(**factors)  # type: ignore[arg-type]
+            try:
+                values[f.name] = F.parse_text(f, text)
+            except ValueError as exc:
+                raise InputError(f.name, str(exc)) from None
+    return Patient(**values)
 
 
 def refuse(command: str, exc: InputError) -> int:
     """One line on stderr naming the flag (for ``settings``, the key) and what is allowed; exit code 2."""
+    flags = {**{f.name: f.flag for f in F.factors()}, **FLAGS}
     return _fail(
-        command, exc.field if command == "settings" else FLAGS.get(exc.field, exc.field), exc.message, EXIT_USAGE
+        command, exc.field if command == "settings" else flags.get(exc.field, exc.field), exc.message, EXIT_USAGE
     )
 
 

@@ -11,7 +11,8 @@ from pathlib import Path
 from blinacalc import Patient, __version__, predict
 from blinacalc.core.baseline import load_calibration
 from blinacalc.core.evidence import load_evidence
-from blinacalc.core.model import factor_prevalence, salvage_share_bounds
+from blinacalc.core import factors as F
+from blinacalc.core.classes import drawn_factors, factor_prevalence, prevalence_bounds
 
 OUT = Path(__file__).resolve().parents[1] / "docs" / "model-card.md"
 HEADER = Path(__file__).resolve().parents[1] / "docs" / "model-card.head.md"
@@ -107,14 +108,13 @@ def fit_table() -> str:
 
 def prevalence_table() -> str:
     ev = load_evidence()
-    p = factor_prevalence(ev)
-    lo, hi = salvage_share_bounds(ev)
-    names = ("ECOG 0 (vs 1-2)", "First salvage (vs 2nd+)", "Prior allogeneic HSCT", "t(4;11)")
     rows = ["| Factor level | Prevalence used |", "| --- | --- |"]
-    rows += [
-        f"| {n} | {100 * v:.1f}%{f' (drawn uniformly, {100 * lo:.1f}-{100 * hi:.1f}%)' if i == 1 else ''} |"
-        for i, (n, v) in enumerate(zip(names, p, strict=True))
-    ]
+    for j, (f, p) in enumerate(zip(F.factors(), factor_prevalence(ev), strict=True)):
+        drawn = ""
+        if j in drawn_factors():
+            lo, hi = prevalence_bounds(ev, f)
+            drawn = f" (drawn uniformly, {100 * lo:.1f}-{100 * hi:.1f}%)"
+        rows.append(f"| {f.label}: {F.value_words(f, min(f.numerator))} (vs {f.reference}) | {100 * p:.1f}%{drawn} |")
     return "\n".join(rows)
 
 

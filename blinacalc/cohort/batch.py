@@ -15,12 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Generic, TypeVar
 
-from blinacalc.cohort.read import FACTOR_COLUMNS, CohortFileError, CohortReader, parse_patient
+from blinacalc.cohort.read import CohortFileError, CohortReader, parse_patient, required_factor_columns
 from blinacalc.core.patient import InputError, Patient
 from blinacalc.core.result import Interval, Prediction
 
 T = TypeVar("T")
-REQUIRED = ("id", *FACTOR_COLUMNS)
 OS_MONTHS = (6, 12, 24, 36, 60)
 OUTPUT_COLUMNS = (
     "os_median",
@@ -104,7 +103,7 @@ def run(
 
     Raises CohortFileError for a file that cannot be used at all (missing columns, not UTF-8, ...).
     """
-    reader = CohortReader.open(source, REQUIRED)
+    reader = CohortReader.open(source, ("id", *required_factor_columns()))
     clash = sorted(set(reader.keys) & set(OUTPUT_COLUMNS))
     if clash:
         reader.close()

@@ -8,45 +8,35 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from blinacalc.core import factors as F
 from blinacalc.core.patient import InputError, Patient
-
-FACTOR_COLUMNS = ("ecog", "salvage_line", "prior_hsct", "t411")
-YES = frozenset({"yes", "true", "1", "y"})
-NO = frozenset({"no", "false", "0", "n"})
-UNKNOWN_CELLS = frozenset({"", "unknown", "na", "n/a"})
 
 
 class CohortFileError(Exception):
     """The file as a whole cannot be used: one line for the user (exit code 2)."""
 
 
+def factor_columns() -> tuple[str, ...]:
+    """Every factor's column (the factor table's names)."""
+    return tuple(f.name for f in F.factors())
+
+
+def required_factor_columns() -> tuple[str, ...]:
+    return tuple(f.name for f in F.factors() if not f.optional_column)
+
+
 def parse_patient(cells: dict[str, str]) -> Patient:
-    """The factors from one row's cells: blank (or 'unknown', 'NA') is unknown; yes/no/true/false/1/0 for
-    the yes/no factors, any case. Raises InputError naming the column."""
-
-    def yes_no(col: str) -> bool | None:
-        text = cells[col].strip().lower()
-        if text in UNKNOWN_CELLS:
-            return None
-        if text in YES or text in NO:
-            return text in YES
-        raise InputError(col, f"expected yes/no/true/false/1/0 or blank (unknown), got {cells[col]!r}")
-
-    def integer(col: str, allowed: str) -> int | None:
-        text = cells[col].strip()
-        if text.lower() in UNKNOWN_CELLS:
-            return None
+    """The factors from one row's cells (the shared vocabulary of :func:`blinacalc.core.factors.parse_text`):
+    blank, 'unknown' or 'NA' is unknown; a missing optional column is unknown. Raises InputError naming
+    the column."""
+    values = {}
+    for f in F.factors():
+        text = cells.get(f.name, "")
         try:
-            return int(text)
-        except ValueError:
-            raise InputError(col, f"expected {allowed} or blank (unknown), got {cells[col]!r}") from None
-
-    return Patient(
-        ecog=integer("ecog", "0, 1 or 2"),
-        salvage_line=integer("salvage_line", "an integer >= 1"),
-        prior_hsct=yes_no("prior_hsct"),
-        t411=yes_no("t411"),
-    )
+            values[f.name] = F.parse_text(f, text)
+        except ValueError as exc:
+            raise InputError(f.name, str(exc)) from None
+    return Patient(**values)
 
 
 @dataclass

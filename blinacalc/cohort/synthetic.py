@@ -2,10 +2,11 @@
 
 The model, in full:
 
-1. Factors are drawn independently with the pooled cohort's prevalences (Topp 2021 Table 1, as in
-   ``blinacalc.core.model.factor_prevalence``): ECOG 0 with p = 90/257, otherwise ECOG 1 or 2 in the
-   Table 1 ratio 129:38; first salvage with p = 171/259, otherwise 2nd or 3rd salvage equally; prior
-   HSCT 88/259; t(4;11) 16/259.
+1. Factors are drawn independently, each from the factor table (``blinacalc.core.factors``): the
+   numerator level with the pooled cohort's prevalence (``blinacalc.core.classes.factor_prevalence``,
+   point estimates: ECOG 0 90/257, first salvage 54.0% (the midpoint of its range), prior HSCT 88/259,
+   t(4;11) 16/259), otherwise one of the factor's ``others`` by weight (ECOG 1 or 2 in Table 1's ratio
+   129:38; 2nd or 3rd salvage equally; no).
 2. Each patient's true OS curve is the model's point estimate for their factors. A death time is
    drawn by inverting it at U ~ Uniform(0, 1) (linear between the half-month grid points); if
    U < S(60), the patient is alive at 60 months.
@@ -27,31 +28,45 @@ from pathlib import Path
 
 import numpy as np
 
+from blinacalc.core import factors as F
+from blinacalc.core.evidence import Evidence
 from blinacalc.core.patient import Patient
 
 HORIZON = 60.0
-COLUMNS = ("id", "ecog", "salvage_line", "prior_hsct", "t411", "os_months", "os_event")
+
+
+def columns() -> tuple[str, ...]:
+    return ("id", *(f.name for f in F.factors()), "os_months", "os_event")
+
+
+def _draw(f: F.Factor, p: float, ev: Evidence, rng: np.random.Generator) -> object:
+    """The numerator level with probability ``p``, else one of ``f.others`` by weight."""
+    from blinacalc.core.classes import quantity
+
+    if rng.random() < p:
+        return min(f.numerator)  # type: ignore[type-var]
+    if len(f.others) == 1:
+        return f.others[0][0]
+    weights = np.array([quantity(ev, w).n if isinstance(w, str) else w for _, w in f.others], dtype=float)
+    k = int(np.searchsorted(np.cumsum(weights) / weights.sum(), rng.random(), side="right"))
+    return f.others[min(k, len(f.others) - 1)][0]
 
 
 def generate(n: int, seed: int = 0, *, missing: float = 0.0, censor_min: float = 6.0) -> Iterator[dict[str, str]]:
     """``n`` synthetic patients as CSV cells (see the module docstring for the model)."""
+    from blinacalc.core.classes import factor_prevalence
     from blinacalc.core.evidence import load_evidence
-    from blinacalc.core.model import factor_prevalence, predict
+    from blinacalc.core.model import predict
     from blinacalc.core.result import MONTHS
 
     ev = load_evidence()
-    p_ecog0, p_first, p_hsct, p_t411 = factor_prevalence(ev)
-    ecog1, ecog2 = ev.topp["table1.ecog_1"].n, ev.topp["table1.ecog_2"].n
+    table = F.factors()
+    prevalence = factor_prevalence(ev)
     rng = np.random.default_rng(seed)
     grid = np.asarray(MONTHS, dtype=float)
     curves: dict[Patient, np.ndarray] = {}
     for i in range(1, n + 1):
-        patient = Patient(
-            ecog=0 if rng.random() < p_ecog0 else (1 if rng.random() < ecog1 / (ecog1 + ecog2) else 2),
-            salvage_line=1 if rng.random() < p_first else int(rng.integers(2, 4)),
-            prior_hsct=bool(rng.random() < p_hsct),
-            t411=bool(rng.random() < p_t411),
-        )
+        patient = Patient(**{f.name: _draw(f, p, ev, rng) for f, p in zip(table, prevalence, strict=True)})
         if patient not in curves:
             curves[patient] = np.asarray(predict(patient, draws=100, seed=0).os.curve.estimate)
         s = curves[patient]
@@ -62,16 +77,13 @@ def generate(n: int, seed: int = 0, *, missing: float = 0.0, censor_min: float =
         time = min(death, censor, HORIZON)
         cells = {
             "id": f"S{i:06d}",
-            "ecog": str(patient.ecog),
-            "salvage_line": str(patient.salvage_line),
-            "prior_hsct": "yes" if patient.prior_hsct else "no",
-            "t411": "yes" if patient.t411 else "no",
+            **{f.name: F.cell_text(f, getattr(patient, f.name)) for f in table},
             "os_months": f"{time:.2f}",
             "os_event": "1" if death <= min(censor, HORIZON) else "0",
         }
-        for col in ("ecog", "salvage_line", "prior_hsct", "t411"):
+        for f in table:
             if rng.random() < missing:
-                cells[col] = ""
+                cells[f.name] = ""
         yield cells
 
 
@@ -79,7 +91,7 @@ def write_csv(path: Path | None, n: int, seed: int, missing: float) -> None:
     from blinacalc._fs import atomic_open
 
     def emit(fh) -> None:  # type: ignore[no-untyped-def]
-        writer = csv.DictWriter(fh, COLUMNS, lineterminator="\n")
+        writer = csv.DictWriter(fh, columns(), lineterminator="\n")
         writer.writeheader()
         writer.writerows(generate(n, seed, missing=missing))
 

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from blinacalc.cohort.read import FACTOR_COLUMNS, CohortFileError, CohortReader, parse_patient
+from blinacalc.cohort.read import CohortFileError, CohortReader, parse_patient, required_factor_columns
 from blinacalc.core.patient import InputError
 
 LANDMARKS = (6, 12, 24)
@@ -74,7 +74,7 @@ def read_cohort(path: Path, time_col: str, event_col: str, unit: str, draws: int
     time_key, event_key = time_col.strip().lower(), event_col.strip().lower()
     reader = CohortReader.open(
         path,
-        (*FACTOR_COLUMNS, time_key, event_key),
+        (*required_factor_columns(), time_key, event_key),
         flags={time_key: "--time-col", event_key: "--event-col"},
     )
     from blinacalc.cohort.batch import Predictions

@@ -1,9 +1,11 @@
-"""The patient: four baseline factors, any of which may be unknown, validated at the door."""
+"""The patient: the baseline factors of :mod:`blinacalc.core.factors`, any of which may be unknown,
+validated at the door."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
+
+from blinacalc.core import factors as F
 
 MAX_ECOG = 2  # TOWER required ECOG <= 2; Topp 2021 Table 1 has ECOG 0-2 only
 
@@ -17,74 +19,92 @@ class InputError(ValueError):
         self.message = message
 
 
-def _optional_bool(field: str, value: Any) -> None:
-    if value is not None and not isinstance(value, bool):
-        raise InputError(field, f"expected yes (True), no (False) or unknown (None), got {value!r}")
+def check_value(f: F.Factor, value: object) -> None:
+    """Refuse a value the factor does not allow (InputError naming the factor)."""
+    if value is None:
+        return
+    if f.kind == "boolean":
+        if not isinstance(value, bool):
+            raise InputError(f.name, f"expected yes (True), no (False) or unknown (None), got {value!r}")
+        return
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InputError(f.name, f"expected {f.allowed}, got {value!r}")
+    refused = dict(f.refused)
+    if value in refused:
+        raise InputError(f.name, refused[value])
+    if (f.minimum is not None and value < f.minimum) or (f.maximum is not None and value > f.maximum):
+        raise InputError(f.name, f.out_of_range.format(value=value))
 
 
-@dataclass(frozen=True, slots=True)
+def _from_dict(values: dict[str, Any]) -> Patient:
+    return Patient(**values)
+
+
 class Patient:
-    """Baseline factors. ``None`` means unknown: the model averages over the trial's mix.
+    """Baseline factors (see :data:`blinacalc.core.factors.FACTORS`). ``None`` means unknown: the model
+    averages over the trial's mix.
 
-    Parameters
-    ----------
-    ecog : {0, 1, 2} or None
-        ECOG performance status. 3 and 4 are refused: outside both trials (TOWER required ECOG <= 2;
-        Topp 2021 Table 1 has ECOG 0-2 only).
-    salvage_line : int >= 1 or None
-        Line of salvage therapy that blinatumomab is (1 = first salvage).
-    prior_hsct : bool or None
-        Prior allogeneic haematopoietic stem cell transplantation.
-    t411 : bool or None
-        t(4;11) translocation (KMT2A-AFF1).
+    ``Patient(ecog=1, salvage_line=2, prior_hsct=False, t411=None)``; positional arguments follow the
+    table's order. Frozen, hashable and comparable; ``patient.ecog`` reads a factor.
+
+    * ``ecog``: 0, 1, 2 (3 and 4 are refused: outside both trials; TOWER required ECOG <= 2).
+    * ``salvage_line``: an integer >= 1 (1 = first salvage).
+    * ``prior_hsct``, ``t411``: True, False.
     """
 
-    ecog: int | None = None
-    salvage_line: int | None = None
-    prior_hsct: bool | None = None
-    t411: bool | None = None
+    __slots__ = ("_values",)
+    _values: tuple[tuple[str, Any], ...]
 
-    def __post_init__(self) -> None:
-        if self.ecog is not None:
-            if isinstance(self.ecog, bool) or not isinstance(self.ecog, int):
-                raise InputError("ecog", f"expected 0, 1, 2 or unknown, got {self.ecog!r}")
-            if self.ecog > MAX_ECOG and self.ecog <= 4:
-                raise InputError(
-                    "ecog",
-                    f"ECOG {self.ecog} is outside both source trials (TOWER required ECOG performance status "
-                    "<= 2; Topp 2021 Table 1 has ECOG 0-2 only); allowed: 0, 1, 2 or unknown",
-                )
-            if not 0 <= self.ecog <= MAX_ECOG:
-                raise InputError("ecog", f"ECOG is graded 0-4 and the model allows 0, 1, 2; got {self.ecog}")
-        if self.salvage_line is not None:
-            if isinstance(self.salvage_line, bool) or not isinstance(self.salvage_line, int):
-                raise InputError("salvage_line", f"expected an integer >= 1 or unknown, got {self.salvage_line!r}")
-            if self.salvage_line < 1:
-                raise InputError(
-                    "salvage_line",
-                    f"got {self.salvage_line}; the trials enrolled relapsed/refractory disease, so blinatumomab "
-                    "is at least first salvage (salvage line >= 1)",
-                )
-        _optional_bool("prior_hsct", self.prior_hsct)
-        _optional_bool("t411", self.t411)
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        table = F.factors()
+        names = [f.name for f in table]
+        if len(args) > len(names):
+            raise TypeError(f"Patient takes at most {len(names)} positional arguments ({len(args)} given)")
+        values = dict(zip(names, args, strict=False))
+        for key, value in kwargs.items():
+            if key not in names:
+                raise TypeError(f"Patient got an unexpected keyword argument {key!r}")
+            if key in values:
+                raise TypeError(f"Patient got multiple values for argument {key!r}")
+            values[key] = value
+        for f in table:
+            check_value(f, values.get(f.name))
+        object.__setattr__(self, "_values", tuple((n, values.get(n)) for n in names))
 
-    def to_dict(self) -> dict[str, int | bool | None]:
-        return {
-            "ecog": self.ecog,
-            "salvage_line": self.salvage_line,
-            "prior_hsct": self.prior_hsct,
-            "t411": self.t411,
-        }
+    def __getattr__(self, name: str) -> Any:
+        for key, value in object.__getattribute__(self, "_values"):
+            if key == name:
+                return value
+        raise AttributeError(f"Patient has no factor {name!r}")
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("Patient is frozen")
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Patient) and self._values == other._values
+
+    def __hash__(self) -> int:
+        return hash(self._values)
+
+    def __repr__(self) -> str:
+        return "Patient(" + ", ".join(f"{k}={v!r}" for k, v in self._values) + ")"
+
+    def __reduce__(self) -> tuple[Any, tuple[dict[str, Any]]]:
+        return (_from_dict, (self.to_dict(),))
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self._values)
+
+    def replace(self, **changes: Any) -> Patient:
+        """A copy with some factors changed."""
+        return Patient(**{**self.to_dict(), **changes})
 
     @property
-    def indicators(self) -> tuple[bool | None, bool | None, bool | None, bool | None]:
-        """The model's binary factors in ``FACTORS`` order; None where unknown.
+    def indicators(self) -> tuple[bool | None, ...]:
+        """Each factor's binary indicator in table order (numerator level vs the rest); None where unknown.
 
         ECOG enters as 0 vs 1+ and salvage line as 1st vs 2nd+, as in Topp 2021 Table 3.
         """
-        return (
-            None if self.ecog is None else self.ecog == 0,
-            None if self.salvage_line is None else self.salvage_line == 1,
-            self.prior_hsct,
-            self.t411,
+        return tuple(
+            None if v is None else v in f.numerator for f, (_, v) in zip(F.factors(), self._values, strict=True)
         )

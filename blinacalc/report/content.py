@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from blinacalc.core.cohort import harms
+from blinacalc.core.draws import CHEMO_HORIZON
 from blinacalc.core.evidence import load_evidence
-from blinacalc.core.model import CHEMO_HORIZON, harms
 from blinacalc.core.result import Endpoint, Landmark, Prediction, Rate, Sensitivity
 from blinacalc.report import labels as L
 from blinacalc.report.plot import Series
@@ -75,7 +76,7 @@ TITLE = "blinacalc · blinatumomab for relapsed/refractory Ph-negative B-ALL"
 def header(pred: Prediction, scenario: str | None = None) -> Section:
     """Inputs as entered; ``scenario`` names the saved scenario they came from, if any."""
     rows = tuple(
-        (L.INPUT_NAMES[k], L.input_value(k, v))
+        (L.input_names()[k], L.input_value(k, v))
         for k, v in pred.inputs.items()
         if k != "alive_at_months" or v is not None
     )
@@ -163,8 +164,8 @@ def _reference_hr(ep: Endpoint, name: str) -> Text | None:
     if ep.hazard_ratio is None:
         return None
     return Text(
-        f"{name} hazard ratio against a patient with ECOG 1-2, 2nd or later salvage, no prior HSCT and no "
-        f"t(4;11): {L.hazard_ratio(ep.hazard_ratio)} (Topp 2021 Table 3, univariate hazard ratios multiplied).",
+        f"{name} hazard ratio against a patient with {L.reference_patient()}: "
+        f"{L.hazard_ratio(ep.hazard_ratio)} (Topp 2021 Table 3, univariate hazard ratios multiplied).",
         "note",
     )
 

@@ -4,28 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from blinacalc.core import factors as F
 from blinacalc.core.result import Interval, Rate
 
 DISCLAIMER = (
     "Illustrative estimates from two published trials (Topp 2021, Kantarjian 2017); not for clinical decisions."
 )
 
-ECOG_GRADES = {
-    0: "fully active",
-    1: "restricted in strenuous activity, ambulatory",
-    2: "ambulatory and capable of self-care, up more than half of waking hours",
-}
+ECOG_GRADES = dict(F.ECOG_GRADES)
 ECOG_REFUSED = (
     "ECOG 3-4 is not offered: outside both trials (TOWER required ECOG ≤ 2; Topp 2021 Table 1 has ECOG 0-2 only)."
 )
 
-INPUT_NAMES = {
-    "ecog": "ECOG performance status",
-    "salvage_line": "Salvage line",
-    "prior_hsct": "Prior allogeneic HSCT",
-    "t411": "t(4;11)",
-    "alive_at_months": "Alive at (months after first dose)",
-}
+
+def input_names() -> dict[str, str]:
+    """Each input's name in the report: the factor table's labels, then the conditioning month."""
+    return {**{f.name: f.label for f in F.factors()}, "alive_at_months": "Alive at (months after first dose)"}
+
 
 SCENARIO_NAMES = {
     "os_if_cr_crh": "CR/CRh reached",
@@ -67,38 +62,26 @@ HARM_NAMES = {
     "grade3plus.decreased_white_cells": "Decreased white cells, grade ≥3",
 }
 
-UNKNOWN = "unknown"
+UNKNOWN = F.UNKNOWN
+ordinal = F.ordinal
 
 
-def ordinal(n: int) -> str:
-    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n}{suffix}"
-
-
-def input_value(name: str, value: int | bool | None) -> str:
+def input_value(name: str, value: object) -> str:
     """An input as entered: ``unknown`` where not given."""
     if name == "alive_at_months":
-        return "not set (curves from first dose)" if value is None else f"{float(value):g} months"
-    if value is None:
-        return UNKNOWN
-    if name == "ecog":
-        return f"{value} ({ECOG_GRADES[int(value)]})"
-    if name == "salvage_line":
-        return f"{ordinal(int(value))} salvage"
-    return "yes" if value else "no"
+        return "not set (curves from first dose)" if value is None else f"{float(value):g} months"  # type: ignore[arg-type]
+    return F.value_words(F.by_name(name), value)
 
 
-def factors_line(inputs: Mapping[str, int | bool | None]) -> str:
-    """The four factors on one short line: ``ECOG 1, 2nd salvage, prior HSCT no, t(4;11) unknown``."""
-    ecog, line = inputs["ecog"], inputs["salvage_line"]
-    return ", ".join(
-        (
-            f"ECOG {UNKNOWN if ecog is None else ecog}",
-            f"salvage line {UNKNOWN}" if line is None else f"{ordinal(int(line))} salvage",
-            f"prior HSCT {input_value('prior_hsct', inputs['prior_hsct'])}",
-            f"t(4;11) {input_value('t411', inputs['t411'])}",
-        )
-    )
+def reference_patient() -> str:
+    """The model's reference class in words: ``ECOG 1-2, 2nd or later salvage, no prior HSCT and no t(4;11)``."""
+    words = [f.reference for f in F.factors()]
+    return ", ".join(words[:-1]) + " and " + words[-1] if len(words) > 1 else words[0]
+
+
+def factors_line(inputs: Mapping[str, object]) -> str:
+    """The factors on one short line: ``ECOG 1, 2nd salvage, prior HSCT no, t(4;11) unknown``."""
+    return ", ".join(F.inline_words(f, inputs.get(f.name)) for f in F.factors())
 
 
 def pct(x: float | None, digits: int = 0) -> str:

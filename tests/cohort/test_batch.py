@@ -91,8 +91,9 @@ def test_all_good_rows_exit_0_and_json(tmp_path, capsys):
 @pytest.mark.parametrize(
     ("cells", "expected"),
     [
-        ("x,1,2,maybe,", "prior_hsct: expected yes/no/true/false/1/0 or blank (unknown), got 'maybe'"),
-        ("x,one,2,no,", "ecog: expected 0, 1 or 2 or blank (unknown), got 'one'"),
+        # One vocabulary for flags and cells (blinacalc.core.factors.parse_text).
+        ("x,1,2,maybe,", "prior_hsct: expected yes, no or unknown, got 'maybe'"),
+        ("x,one,2,no,", "ecog: expected 0, 1, 2 or unknown, got 'one'"),
         ("x,1,0,no,", "salvage_line: got 0"),
         ("x,1,2,no,,extra", "row: expected 5 fields, got 6"),
     ],

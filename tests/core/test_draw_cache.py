@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
 
-from blinacalc.core import model
+from blinacalc.core import drawcache, model
 from blinacalc.core.patient import Patient
 
 DRAWS = 200
@@ -14,15 +15,15 @@ DRAWS = 200
 
 @pytest.fixture
 def cache_dir(tmp_path):
-    model._draw_set.cache_clear()
+    drawcache.clear()
     model.use_disk_cache(tmp_path)
     yield tmp_path
     model.use_disk_cache(None)
-    model._draw_set.cache_clear()
+    drawcache.clear()
 
 
 def _fresh(patient: Patient, seed: int = 3) -> dict:
-    model._draw_set.cache_clear()
+    drawcache.clear()
     return model.predict(patient, draws=DRAWS, seed=seed).to_dict()
 
 
@@ -68,10 +69,32 @@ def test_unwritable_cache_location_still_predicts(tmp_path):
         assert _fresh(Patient())["os"]["median_months"]["estimate"] is not None
     finally:
         model.use_disk_cache(None)
-        model._draw_set.cache_clear()
+        drawcache.clear()
 
 
 def test_large_runs_are_not_kept(cache_dir):
-    model._draw_set.cache_clear()
-    model.predict(Patient(), draws=model._CACHE_MAX_DRAWS + 1, seed=0)
+    drawcache.clear()
+    model.predict(Patient(), draws=drawcache.MAX_DRAWS + 1, seed=0)
     assert list(cache_dir.glob("draws-*")) == []
+
+
+def test_the_file_is_read_back_not_rebuilt(cache_dir, monkeypatch):
+    """A second process (here: a cleared memory cache) reads the file: the build runs once."""
+    from blinacalc.core import draws
+
+    calls = []
+    build = draws.build
+    monkeypatch.setattr(draws, "build", lambda *a: calls.append(a) or build(*a))
+    _fresh(Patient(ecog=0))
+    _fresh(Patient(ecog=0))
+    assert len(calls) == 1
+
+
+def test_a_changed_factor_table_gets_its_own_file(cache_dir, monkeypatch):
+    """The file name hashes the factor table: a table with another factor can never read these draws."""
+    from blinacalc.core import factors
+
+    first = drawcache.DrawCache(cache_dir).file(DRAWS, 3)
+    changed = (*factors.FACTORS[:-1], dataclasses.replace(factors.FACTORS[-1], help="changed"))
+    monkeypatch.setattr(factors, "FACTORS", changed)
+    assert drawcache.DrawCache(cache_dir).file(DRAWS, 3) != first

@@ -9,6 +9,9 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from blinacalc.core import model as M
+from blinacalc.core.classes import factor_prevalence
+from blinacalc.core.evidence import load_evidence
+from blinacalc.core.factors import factors
 from blinacalc.core.mixture import solve_baseline, solve_split
 from blinacalc.core.result import MONTHS
 from blinacalc.core.stats import quantiles
@@ -82,9 +85,9 @@ def test_cox_round_trip_recovers_table3_hazard_ratios():
 
     rng = np.random.default_rng(2021)
     n = 20_000
-    p = M.factor_prevalence(M.load_evidence())
+    p = factor_prevalence(load_evidence())
     x = (rng.random((n, 4)) < p).astype(float)
-    ds = M._draw_set(100, 0)
+    ds = M.draw_set(100, 0)
     log_hr = ds.endpoints["os"].log_hr[0]
     s0 = np.exp(ds.endpoints["os"].log_s0[0])
     s_patient = s0[None, :] ** np.exp(x @ log_hr)[:, None]  # (n, T)
@@ -95,7 +98,7 @@ def test_cox_round_trip_recovers_table3_hazard_ratios():
     s_hi, s_lo = s_patient[np.arange(n), idx - 1], s_patient[np.arange(n), idx]
     frac = (s_hi - u) / np.where(s_hi > s_lo, s_hi - s_lo, 1)
     time = np.where(died, MONTHS[idx - 1] + frac * 0.5, 60.0)
-    df = pd.DataFrame(x, columns=list(M.FACTORS)).assign(time=time, event=died.astype(int))
+    df = pd.DataFrame(x, columns=[f.indicator for f in factors()]).assign(time=time, event=died.astype(int))
     cph = CoxPHFitter().fit(df, "time", "event")
     coef, se = cph.params_.values, cph.standard_errors_.values
     assert np.all(np.abs(coef - log_hr) < 4 * se), (np.exp(coef), np.exp(log_hr))

@@ -10,9 +10,13 @@ import numpy as np
 import pytest
 
 from blinacalc import InputError, Patient, predict
+from blinacalc.core import classes as K
 from blinacalc.core import model as M
+from blinacalc.core.evidence import load_evidence
+from blinacalc.core.mixture import solve_split
 from blinacalc.core.result import LANDMARK_MONTHS, MONTHS, REFERENCE_CURVES, SCENARIOS
 from blinacalc.core.stats import crossing
+from blinacalc.core.summaries import endpoint
 from tests.invariants import assert_survival_function_properties
 
 ALL_CLASSES = [
@@ -144,9 +148,9 @@ def test_unknown_factor_is_the_prevalence_weighted_mixture(field, levels, share)
 
 
 def test_population_is_the_mixture_of_all_sixteen_classes(population):
-    prev = M.class_prevalence(M.factor_prevalence(M.load_evidence()))
+    prev = K.class_prevalence(K.factor_prevalence(load_evidence()))
     mix = np.zeros(len(MONTHS))
-    for row, p in zip(M.CLASSES, prev, strict=True):
+    for row, p in zip(K.classes(), prev, strict=True):
         ecog0, first, hsct, t411 = (bool(x) for x in row)
         patient = Patient(0 if ecog0 else 1, 1 if first else 2, hsct, t411)
         mix += p * np.array(predict(patient).os.curve.estimate)
@@ -344,23 +348,23 @@ def test_remission_scenarios_wait_until_read_and_equal_the_direct_computation():
     assert list(pred.scenarios) == list(SCENARIOS)  # listing the keys computes nothing
     assert not pred.scenarios.computed
 
-    ds = M._draw_set(300, 4)
-    os_curves = ds.endpoints["os"].class_curve(8)  # M.CLASSES[8] == (1, 0, 0, 0): ECOG 0 only
-    assert pred.os == M._endpoint(os_curves, np.exp(ds.endpoints["os"].log_hr[:, 0]))  # the right class
+    ds = M.draw_set(300, 4)
+    os_curves = ds.endpoints["os"].class_curve(8)  # classes()[8] == (1, 0, 0, 0): ECOG 0 only
+    assert pred.os == endpoint(os_curves, np.exp(ds.endpoints["os"].log_hr[:, 0]))  # the right class
     at = 6  # the 3-month landmark on the 0.5-month grid
     share = np.minimum(ds.cr_rate / ds.endpoints["os"].target[:, at], 0.95)  # the cohort's responder share
-    cr, no = M.solve_split(os_curves[:, at:] / os_curves[:, at, None], ds.cr_hr, share)
-    mrd, _ = M.solve_split(cr, ds.mrd_hr, 0.76)  # TOWER Results: MRD response in 76% of CR/CRh/CRi
+    cr, no = solve_split(os_curves[:, at:] / os_curves[:, at, None], ds.cr_hr, share)
+    mrd, _ = solve_split(cr, ds.mrd_hr, 0.76)  # TOWER Results: MRD response in 76% of CR/CRh/CRi
 
     def full(part):
         out = np.ones_like(os_curves)
         out[:, at:] = part
         return out
 
-    assert pred.scenarios["os_if_cr_crh"] == M._endpoint(full(cr), ds.cr_hr, start=at, alive_at=3.0)
+    assert pred.scenarios["os_if_cr_crh"] == endpoint(full(cr), ds.cr_hr, start=at, alive_at=3.0)
     assert pred.scenarios.computed
-    assert pred.scenarios["os_if_no_cr_crh"] == M._endpoint(full(no), start=at, alive_at=3.0)
-    assert pred.scenarios["os_if_cr_crh_mrd"] == M._endpoint(full(mrd), ds.mrd_hr, start=at, alive_at=3.0)
+    assert pred.scenarios["os_if_no_cr_crh"] == endpoint(full(no), start=at, alive_at=3.0)
+    assert pred.scenarios["os_if_cr_crh_mrd"] == endpoint(full(mrd), ds.mrd_hr, start=at, alive_at=3.0)
 
 
 def test_comparing_predictions_computes_no_scenarios():

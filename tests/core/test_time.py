@@ -8,6 +8,11 @@ import pytest
 
 from blinacalc import InputError, Patient, predict
 from blinacalc.core import model as M
+from blinacalc.core.classes import prevalence_bounds
+from blinacalc.core.evidence import load_evidence
+from blinacalc.core.factors import by_name
+from blinacalc.core.mixture import solve_split
+from blinacalc.core.result import MONTHS
 from blinacalc.core.stats import wilson
 from tests.invariants import assert_survival_function_properties
 
@@ -29,7 +34,7 @@ def _est(ep):
 def test_response_landmark_is_two_cycles_of_six_weeks(population):
     """Topp 2021 Methods para. 2 (a cycle: 4 weeks' infusion + 2 weeks free) and Table 2 (within 2 cycles)."""
     assert population.landmark_months == LANDMARK
-    assert M.load_evidence().topp["design.response_window_months"].value == pytest.approx(84 / 30.4375, abs=0.005)
+    assert load_evidence().topp["design.response_window_months"].value == pytest.approx(84 / 30.4375, abs=0.005)
 
 
 @pytest.mark.parametrize("key", ["os_if_cr_crh", "os_if_no_cr_crh", "os_if_cr_crh_mrd"])
@@ -61,10 +66,10 @@ def test_response_scenarios_reproduce_table2_counts_alive_at_three_years(populat
 def test_table2_counts_are_inside_the_posterior_predictive_interval():
     """Posterior predictive check (Topp 2021 Table 2): simulating each count from every draw's scenario curve
     puts the observed 36 (of 121) responders and 7 non-responders alive inside the central 95%."""
-    ds = M._draw_set(2000, 0)
+    ds = M.draw_set(2000, 0)
     target = ds.endpoints["os"].target
     share = np.minimum(ds.cr_rate / target[:, AT], 0.95)
-    cr, no = M.solve_split(target[:, AT:] / target[:, AT, None], ds.cr_hr, share)
+    cr, no = solve_split(target[:, AT:] / target[:, AT, None], ds.cr_hr, share)
     rng = np.random.default_rng(1)
     n_n = np.maximum(259 * target[:, AT] - 123, 8)
     sims = {
@@ -79,9 +84,9 @@ def test_table2_counts_are_inside_the_posterior_predictive_interval():
 def test_the_old_first_dose_split_would_fail_the_table2_check():
     """The guarantee-time-biased split (response known at first dose, HR 0.29) gave 2.6% at 3 years without
     CR/CRh (issue 13), below the Wilson interval of Table 2's 7 non-responders alive at 3 years."""
-    ds = M._draw_set(2000, 0)
+    ds = M.draw_set(2000, 0)
     target = ds.endpoints["os"].target[:1]
-    _, no = M.solve_split(target, np.array([0.29]), 123 / 259)
+    _, no = solve_split(target, np.array([0.29]), 123 / 259)
     s_l = target[0, AT]
     assert no[0, 72] < wilson(7, round(259 * s_l - 123))[0]
 
@@ -121,7 +126,7 @@ def test_post_landmark_hazard_ratio_comes_from_the_counts_with_table3_as_a_weak_
     assert 0.40 < hr.estimate < 0.70
     assert hr.lo > 0.29  # not dominated by Table 3's estimate
     assert np.log(hr.hi) - np.log(hr.lo) > np.log(0.40) - np.log(0.21)  # wider than Table 3's own CI
-    ds = M._draw_set(2000, 0)
+    ds = M.draw_set(2000, 0)
     assert ds.cr_hr.min() > 0.05 and ds.cr_hr.max() < 1.5
 
 
@@ -157,7 +162,7 @@ def test_conditional_survival_is_the_ratio(s):
     base = _est(predict(patient).os)
     cond = predict(patient, alive_at_months=s).os
     got = _est(cond)
-    s_s = np.interp(s, M.MONTHS, base)
+    s_s = np.interp(s, MONTHS, base)
     first = int(np.ceil(s / 0.5 - 1e-9))
     assert np.all(np.isnan(got[:first]))
     np.testing.assert_allclose(got[first:], base[first:] / s_s, rtol=1e-12)
@@ -196,12 +201,13 @@ def test_alive_at_refusals(bad):
 def test_first_salvage_share_is_drawn_between_its_bounds():
     """Upper 171/259 (Topp 2021 Table 1: primary refractory 25 + one prior relapse 146); lower 114/271
     (TOWER Table 1, blinatumomab arm in first salvage); point estimate the midpoint."""
-    lo, hi = M.salvage_share_bounds(M.load_evidence())
+    lo, hi = prevalence_bounds(load_evidence(), by_name("salvage_line"))
     assert (lo, hi) == (114 / 271, 171 / 259)
-    ds = M._draw_set(2000, 0)
-    assert ds.first_salvage[0] == pytest.approx((lo + hi) / 2)
-    assert lo <= ds.first_salvage[1:].min() and ds.first_salvage[1:].max() <= hi
-    assert ds.first_salvage[1:].std() > 0.05  # it varies
+    ds = M.draw_set(2000, 0)
+    first = ds.factor_prevalence[:, 1]  # salvage line is the table's second factor
+    assert first[0] == pytest.approx((lo + hi) / 2)
+    assert lo <= first[1:].min() and first[1:].max() <= hi
+    assert first[1:].std() > 0.05  # it varies
 
 
 def test_sensitivity_to_the_first_salvage_share():

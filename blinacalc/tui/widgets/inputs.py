@@ -8,19 +8,27 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Label, Select, Static
 
+from blinacalc.core import factors as F
 from blinacalc.core.patient import Patient
 from blinacalc.report import labels as L
 
-MAX_SALVAGE_OPTION = 5  # "5th or later"; the model treats every line after the 1st alike
 
-OPTIONS: dict[str, list[tuple[str, object]]] = {
-    "ecog": [(f"{grade} · {text}", grade) for grade, text in L.ECOG_GRADES.items()] + [(L.UNKNOWN, L.UNKNOWN)],
-    "salvage_line": [(f"{L.ordinal(n)} salvage", n) for n in range(1, MAX_SALVAGE_OPTION)]
-    + [(f"{L.ordinal(MAX_SALVAGE_OPTION)} or later", MAX_SALVAGE_OPTION), (L.UNKNOWN, L.UNKNOWN)],
-    "prior_hsct": [("yes", True), ("no", False), (L.UNKNOWN, L.UNKNOWN)],
-    "t411": [("yes", True), ("no", False), (L.UNKNOWN, L.UNKNOWN)],
-}
-SHORT_NAMES = {"ecog": "ECOG", "salvage_line": "Salvage", "prior_hsct": "Prior HSCT", "t411": "t(4;11)"}
+def options(f: F.Factor) -> list[tuple[str, object]]:
+    """A factor's pick list: its levels in words (the last one "or later" where open-ended), then unknown."""
+    out: list[tuple[str, object]] = []
+    for i, value in enumerate(f.levels):
+        if f.style == "grade":
+            text = f"{value} · {dict(f.levels_text)[value]}"
+        elif f.style == "ordinal":
+            text = f"{F.ordinal(int(value))} salvage"  # type: ignore[call-overload]
+            if f.open_top and i == len(f.levels) - 1:
+                text = f"{F.ordinal(int(value))} or later"  # type: ignore[call-overload]
+        else:
+            text = "yes" if value else "no"
+        out.append((text, value))
+    return [*out, (L.UNKNOWN, L.UNKNOWN)]
+
+
 FROM_FIRST_DOSE = "from first dose"
 ALIVE_AT_MONTHS = (3, 6, 9, 12, 18, 24, 36, 48)
 
@@ -31,11 +39,11 @@ def alive_at_options(current: float | None) -> list[tuple[str, object]]:
     return [(FROM_FIRST_DOSE, FROM_FIRST_DOSE)] + [(f"alive at {m:g} mo", float(m)) for m in months]
 
 
-def _option_value(name: str, value: int | bool | None) -> object:
+def _option_value(f: F.Factor, value: object) -> object:
     if value is None:
         return L.UNKNOWN
-    if name == "salvage_line":
-        return min(int(value), MAX_SALVAGE_OPTION)
+    if f.open_top and isinstance(value, int) and not isinstance(value, bool):
+        return min(value, int(f.levels[-1]))  # type: ignore[call-overload]
     return value
 
 
@@ -55,18 +63,19 @@ class InputsPanel(Widget):
 
     def compose(self) -> ComposeResult:
         values = self._initial.to_dict()
-        for pair in (("ecog", "salvage_line"), ("prior_hsct", "t411")):
+        table = F.factors()
+        for pair in (table[i : i + 2] for i in range(0, len(table), 2)):
             with Horizontal(classes="factors"):
-                for name in pair:
-                    yield Label(SHORT_NAMES[name], classes="factor-label")
+                for f in pair:
+                    yield Label(f.short, classes="factor-label")
                     yield Select(
-                        OPTIONS[name],
-                        value=_option_value(name, values[name]),
+                        options(f),
+                        value=_option_value(f, values[f.name]),
                         allow_blank=False,
                         compact=True,
-                        id=name,
+                        id=f.name,
                         classes="factor",
-                        tooltip=L.INPUT_NAMES[name],
+                        tooltip=f.label,
                     )
         with Horizontal(classes="factors"):
             yield Label("Survival", classes="factor-label")
@@ -87,12 +96,7 @@ class InputsPanel(Widget):
             v = self.query_one(f"#{name}", Select).value
             return None if v == L.UNKNOWN else v
 
-        return Patient(
-            ecog=value("ecog"),  # type: ignore[arg-type]
-            salvage_line=value("salvage_line"),  # type: ignore[arg-type]
-            prior_hsct=value("prior_hsct"),  # type: ignore[arg-type]
-            t411=value("t411"),  # type: ignore[arg-type]
-        )
+        return Patient(**{f.name: value(f.name) for f in F.factors()})
 
     @property
     def alive_at(self) -> float | None:
@@ -100,8 +104,8 @@ class InputsPanel(Widget):
         return None if v == FROM_FIRST_DOSE else float(v)  # type: ignore[arg-type]
 
     def set_patient(self, patient: Patient) -> None:
-        for name, v in patient.to_dict().items():
-            self.query_one(f"#{name}", Select).value = _option_value(name, v)
+        for f in F.factors():
+            self.query_one(f"#{f.name}", Select).value = _option_value(f, getattr(patient, f.name))
 
     def on_select_changed(self, event: Select.Changed) -> None:
         event.stop()
