@@ -9,10 +9,10 @@ import sys
 from pathlib import Path
 
 from blinacalc import Patient, __version__, predict
-from blinacalc.core.baseline import load_calibration
-from blinacalc.core.evidence import load_evidence
 from blinacalc.core import factors as F
+from blinacalc.core.baseline import load_calibration
 from blinacalc.core.classes import drawn_factors, factor_prevalence, prevalence_bounds
+from blinacalc.core.evidence import load_evidence
 
 OUT = Path(__file__).resolve().parents[1] / "docs" / "model-card.md"
 HEADER = Path(__file__).resolve().parents[1] / "docs" / "model-card.head.md"
