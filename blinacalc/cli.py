@@ -8,7 +8,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 from blinacalc._fs import NotRegularFileError
 from blinacalc._version import __version__
@@ -119,7 +119,7 @@ def _build_parser() -> argparse.ArgumentParser:
 
     batch = sub.add_parser(
         "batch",
-        help="the calculator for every row of a CSV file (id, ecog, salvage_line, prior_hsct, t411)",
+        help=f"the calculator for every row of a CSV file (id, {', '.join(f.name for f in F.factors())})",
         description="One output row per input row, in order: the input columns, then OS median and OS at "
         "6/12/24/36/60 months (estimate, lo, hi), RFS median, CR/CRh rate and an error column. A blank cell "
         "is unknown. Exit code 3 if any row was refused (its error column says why).",
@@ -605,12 +605,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(command, None, f"cannot read or write {where}: {exc.strerror or exc}", EXIT_IO)
 
 
-def _say(*parts: object, file: object = None) -> None:
+def _say(*parts: object, file: TextIO | None = None) -> None:
     """print(), with user and file text made safe for a terminal (no control sequences)."""
     from blinacalc._text import printable
 
-    stream = sys.stdout if file is None else file
-    print(printable(" ".join(str(p) for p in parts)), file=stream)  # type: ignore[call-overload]
+    print(printable(" ".join(str(p) for p in parts)), file=sys.stdout if file is None else file)
 
 
 def _fail(command: str, flag: str | None, message: str, code: int) -> int:

@@ -259,7 +259,7 @@ def _locked(directory: Path, name: str) -> Iterator[None]:
         except ImportError:  # pragma: no cover - Windows
             import msvcrt
 
-            msvcrt.locking(fd, msvcrt.LK_LOCK, 1)
+            msvcrt.locking(fd, msvcrt.LK_LOCK, 1)  # type: ignore[attr-defined]  # Windows only; mypy runs on Linux
         else:
             fcntl.flock(fd, fcntl.LOCK_EX)
         yield
@@ -361,6 +361,7 @@ class Store:
         except OSError as exc:
             raw, problem = None, exc.strerror or str(exc)
         else:
+            assert raw is not None
             try:
                 if len(raw) > MAX_FILE_BYTES:
                     raise ValueError(f"larger than {MAX_FILE_BYTES:,} bytes")
@@ -406,7 +407,8 @@ class Store:
     def scenarios(self, *, _held: bool = False) -> dict[str, Scenario]:
         """Every saved scenario by name (sorted). Raises NewerFormatError for a newer file."""
         found = self._read(self.paths.scenarios, self._parse_scenarios, "scenarios.lock", _held)
-        return dict(sorted((found or {}).items()))  # type: ignore[union-attr]
+        assert found is None or isinstance(found, dict)
+        return dict(sorted((found or {}).items()))
 
     def scenario(self, name: str) -> Scenario:
         found = self.scenarios()
@@ -516,7 +518,7 @@ class Store:
                 defaults = Settings()
                 for key, value in changes.items():
                     values[key] = getattr(defaults, key) if value is None else parse_setting(key, value)
-                new = Settings(**values)  # type: ignore[arg-type]
+                new = Settings(**values)
                 write_atomic(path, new.to_toml(), mode=PRIVATE_FILE)
         except OSError as exc:
             raise StoreError(f"cannot save to {path}: {exc.strerror or exc}") from None

@@ -25,6 +25,7 @@ import csv
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 
@@ -90,7 +91,7 @@ def generate(n: int, seed: int = 0, *, missing: float = 0.0, censor_min: float =
 def write_csv(path: Path | None, n: int, seed: int, missing: float) -> None:
     from blinacalc._fs import atomic_open
 
-    def emit(fh) -> None:  # type: ignore[no-untyped-def]
+    def emit(fh: IO[str]) -> None:
         writer = csv.DictWriter(fh, columns(), lineterminator="\n")
         writer.writeheader()
         writer.writerows(generate(n, seed, missing=missing))

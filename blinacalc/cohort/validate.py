@@ -82,7 +82,7 @@ def read_cohort(path: Path, time_col: str, event_col: str, unit: str, draws: int
     landmarks = Predictions(draws, seed, lambda pred: tuple(pred.os.landmark(m).estimate for m in LANDMARKS))
     months: list[float] = []
     events: list[int] = []
-    predicted: list[tuple[float, ...]] = []
+    predicted: list[tuple[float | None, ...]] = []
     excluded: Counter[str] = Counter()
     try:
         for _line, raw, cells in reader.rows():

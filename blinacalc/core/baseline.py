@@ -71,9 +71,9 @@ class FittedCurve:
         """
         t = np.maximum(np.asarray(t, dtype=float) - self.delay_months, 0.0)
         if params is None:
-            return survival(self.family, tuple(self.estimate), t)
+            return np.asarray(survival(self.family, tuple(self.estimate), t))
         cols = tuple(params[:, i, None] for i in range(params.shape[1]))
-        return survival(self.family, cols, t[None, :])
+        return np.asarray(survival(self.family, cols, t[None, :]))
 
     def draw(self, rng: np.random.Generator, size: int) -> np.ndarray:
         return rng.multivariate_normal(self.estimate, self.covariance, size=size, method="cholesky")

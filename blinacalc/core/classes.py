@@ -80,7 +80,8 @@ def factor_prevalence(ev: Evidence, drawn: np.ndarray | None = None) -> np.ndarr
 def class_prevalence(factor_p: np.ndarray) -> np.ndarray:
     """Prevalence of each class, factors taken as independent: (..., 2^K)."""
     fp = np.asarray(factor_p)[..., None, :]
-    return np.prod(np.where(classes() == 1, fp, 1 - fp), axis=-1)
+    prevalence: np.ndarray = np.prod(np.where(classes() == 1, fp, 1 - fp), axis=-1)
+    return prevalence
 
 
 def class_weights(patient: Patient, factor_p: np.ndarray) -> np.ndarray:
@@ -106,4 +107,5 @@ def mix(weights: np.ndarray, curve: Callable[[int], np.ndarray]) -> np.ndarray:
     out = w[:, ks[0], None] * curve(int(ks[0]))
     for k in ks[1:]:
         out = out + w[:, k, None] * curve(int(k))
-    return np.minimum(out, 1.0)  # the weights sum to 1 up to rounding
+    mixed: np.ndarray = np.minimum(out, 1.0)  # the weights sum to 1 up to rounding
+    return mixed

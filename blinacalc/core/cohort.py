@@ -16,8 +16,9 @@ def rate(q: Quantity) -> Rate:
     if q.n is not None and q.N is not None:
         lo, hi = q.ci if q.ci is not None else wilson(q.n, q.N)
         return Rate(q.n / q.N, lo, hi, q.n, q.N)
-    lo, hi = q.ci if q.ci is not None else (None, None)
-    return Rate(q.value, lo, hi, None, None)
+    if q.ci is not None:
+        return Rate(q.value, q.ci[0], q.ci[1], None, None)
+    return Rate(q.value, None, None, None, None)
 
 
 def response(ev: Evidence) -> Response:

@@ -55,7 +55,7 @@ class EndpointDraws:
     def class_curve(self, k: int) -> np.ndarray:
         if k in self._curves:
             return self._curves[k]
-        curve = np.exp(self.class_hr[:, k, None] * self.log_s0)
+        curve: np.ndarray = np.exp(self.class_hr[:, k, None] * self.log_s0)
         if self.cache:
             self._curves[k] = curve
         return curve
@@ -88,7 +88,8 @@ def lognormal_draws(q: Quantity, rng: np.random.Generator, size: int) -> np.ndar
     """Point estimate then draws of a hazard ratio: log HR ~ Normal(log estimate, SE from its CI)."""
     assert q.ci is not None, q.key
     se = log_se_from_ci(*q.ci)
-    return np.exp(np.concatenate([[np.log(q.value)], rng.normal(np.log(q.value), se, size)]))
+    draws: np.ndarray = np.exp(np.concatenate([[np.log(q.value)], rng.normal(np.log(q.value), se, size)]))
+    return draws
 
 
 def _curve_draws(fit: FittedCurve, rng: np.random.Generator, draws: int) -> np.ndarray:
@@ -98,7 +99,8 @@ def _curve_draws(fit: FittedCurve, rng: np.random.Generator, draws: int) -> np.n
 
 def _log(x: np.ndarray) -> np.ndarray:
     with np.errstate(divide="ignore"):
-        return np.log(x)
+        out: np.ndarray = np.log(x)
+    return out
 
 
 def sensitivity_prevalence(ev: Evidence) -> np.ndarray:

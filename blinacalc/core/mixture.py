@@ -60,7 +60,8 @@ def solve_baseline(target: np.ndarray, hr: np.ndarray, prevalence: np.ndarray) -
         if np.max(np.abs(step)) < _TOL:
             break
     # H >= 0 exactly when the weights sum to 1; clamp the rounding of sum(p) away from S0 > 1.
-    return np.exp(-np.maximum(H[..., 0, :], 0.0))
+    s0: np.ndarray = np.exp(-np.maximum(H[..., 0, :], 0.0))
+    return s0
 
 
 def solve_split(target: np.ndarray, hr: np.ndarray, share: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:

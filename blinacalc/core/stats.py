@@ -66,4 +66,5 @@ def quantiles(samples: np.ndarray, q: tuple[float, ...] = (0.025, 0.975)) -> np.
     hi = np.minimum(lo + 1, n - 1)
     frac = pos - lo
     out = srt[:, lo] + (srt[:, hi] - srt[:, lo]) * frac
-    return out.T.reshape(len(q), *rest)
+    result: np.ndarray = out.T.reshape(len(q), *rest)
+    return result

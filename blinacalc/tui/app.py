@@ -159,7 +159,9 @@ class BlinacalcApp(App[None]):
             if scenario is not None:
                 self.calculator.open_scenario(scenario)
 
-        screen = ScenariosScreen(self.store, lambda: self.action_save_scenario(then=screen.refresh_list))
+        screen: ScenariosScreen = ScenariosScreen(
+            self.store, lambda: self.action_save_scenario(then=screen.refresh_list)
+        )
         self.push_screen(screen, opened)
 
     # --- export ----------------------------------------------------------------------------------

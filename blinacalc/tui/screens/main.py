@@ -202,8 +202,8 @@ class MainScreen(Screen):
         """The full report for the patient shown, as exported."""
         assert self.prediction is not None
         sc = self.scenario
-        shown = sc is not None and sc.patient == self.patient
-        return C.build(self.prediction, landmarks=self.landmarks, scenario=sc.title if shown else None)
+        title = sc.title if sc is not None and sc.patient == self.patient else None
+        return C.build(self.prediction, landmarks=self.landmarks, scenario=title)
 
     # --- actions (bound in the app) ------------------------------------------------------------
     def toggle_pin(self) -> None:
