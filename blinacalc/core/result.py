@@ -279,6 +279,11 @@ class Scenarios(Mapping[str, Endpoint]):
     def __repr__(self) -> str:
         return f"Scenarios({list(SCENARIOS)}, computed={self.computed})"
 
+    def __reduce__(self) -> tuple[type[Scenarios], tuple[dict[str, Endpoint]]]:
+        """Pickled with every scenario computed (the lock and the pending computation stay behind)."""
+        self.compute()
+        return (Scenarios, (dict(self._ready),))
+
 
 @dataclass(frozen=True, slots=True)
 class Prediction:

@@ -400,3 +400,15 @@ def test_pending_scenarios_are_computed_once_across_threads():
     assert scenarios["os_chemotherapy"] is pred.rfs
     with pytest.raises(KeyError):
         scenarios["os_if_unknown"]
+
+
+def test_a_prediction_pickles_with_its_scenarios():
+    """Multiprocessing and user caches need pickling; the lazy scenarios are computed on the way."""
+    import pickle
+
+    pred = predict(Patient(ecog=0, salvage_line=2), draws=200, seed=2)
+    assert not pred.scenarios.computed
+    back = pickle.loads(pickle.dumps(pred))
+    assert back == pred and back.to_dict() == pred.to_dict()
+    assert back.scenarios.computed and dict(back.scenarios) == dict(pred.scenarios)
+    assert pickle.loads(pickle.dumps(Patient(ecog=2, t411=True))) == Patient(ecog=2, t411=True)
