@@ -35,6 +35,7 @@ from blinacalc._fs import (
     make_private_dirs,
     write_atomic,
 )
+from blinacalc.core.defaults import DEFAULT_DRAWS, DEFAULT_LANDMARKS, DRAWS_RANGE, LANDMARK_MONTHS, MAX_DRAWS, MIN_DRAWS
 from blinacalc.core.patient import InputError, Patient
 
 __all__ = [
@@ -68,8 +69,7 @@ _MARKUP_RE = re.compile("[" + re.escape("".join(MARKUP_CHARACTERS)) + "]")
 _IDENTIFIER_RE = re.compile(r"\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}|\d{6,}")
 
 SETTING_KEYS = ("theme", "draws", "landmarks")
-LANDMARK_CHOICES = (6, 12, 24, 36, 48, 60)  # the months with intervals in every prediction
-DEFAULT_LANDMARKS = (6, 12, 24, 36, 60)
+LANDMARK_CHOICES = LANDMARK_MONTHS
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,7 +192,7 @@ class Settings:
     for reports and the app (command-line flags still win)."""
 
     theme: str | None = None
-    draws: int = 2000
+    draws: int = DEFAULT_DRAWS
     landmarks: tuple[int, ...] = DEFAULT_LANDMARKS
     problems: tuple[str, ...] = field(default=(), compare=False)
 
@@ -213,8 +213,6 @@ class Settings:
 
 def parse_setting(key: str, value: object) -> object:
     """Check one setting (from TOML or from the command line, as text); raises InputError naming the key."""
-    from blinacalc.core.model import MAX_DRAWS, MIN_DRAWS
-
     if key == "theme":
         if not isinstance(value, str) or not re.fullmatch(r"[a-z0-9-]{1,40}", value):
             raise InputError("theme", f"expected a theme name such as textual-dark or nord, got {value!r}")
@@ -223,7 +221,7 @@ def parse_setting(key: str, value: object) -> object:
         if isinstance(value, str) and value.strip().isdigit():
             value = int(value)
         if isinstance(value, bool) or not isinstance(value, int) or not MIN_DRAWS <= value <= MAX_DRAWS:
-            raise InputError("draws", f"expected an integer from {MIN_DRAWS} to {MAX_DRAWS:,}, got {value!r}")
+            raise InputError("draws", f"expected an integer from {DRAWS_RANGE}, got {value!r}")
         return value
     if key == "landmarks":
         allowed = ", ".join(map(str, LANDMARK_CHOICES))

@@ -16,11 +16,12 @@ from pathlib import Path
 from typing import IO, Generic, TypeVar
 
 from blinacalc.cohort.read import CohortFileError, CohortReader, parse_patient, required_factor_columns
+from blinacalc.core.defaults import DEFAULT_LANDMARKS
 from blinacalc.core.patient import InputError, Patient
 from blinacalc.core.result import Interval, Prediction
 
 T = TypeVar("T")
-OS_MONTHS = (6, 12, 24, 36, 60)
+OS_MONTHS = DEFAULT_LANDMARKS
 OUTPUT_COLUMNS = (
     "os_median",
     "os_median_lo",

@@ -30,10 +30,9 @@ from typing import IO
 import numpy as np
 
 from blinacalc.core import factors as F
+from blinacalc.core.defaults import HORIZON
 from blinacalc.core.evidence import Evidence
 from blinacalc.core.patient import Patient
-
-HORIZON = 60.0
 
 
 def columns() -> tuple[str, ...]:

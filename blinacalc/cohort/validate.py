@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from blinacalc.cohort.read import CohortFileError, CohortReader, parse_patient, required_factor_columns
+from blinacalc.core.defaults import DEFAULT_DRAWS
 from blinacalc.core.patient import InputError
 
 LANDMARKS = (6, 12, 24)
@@ -43,6 +44,9 @@ class Cohort:
     events: np.ndarray
     predicted: dict[int, np.ndarray]
     excluded: Counter[str] = field(default_factory=Counter)
+
+
+MAX_BOOTSTRAP = 10_000
 
 
 def _time(text: str, unit: str) -> float:
@@ -168,11 +172,16 @@ def validate(
     event_col: str,
     *,
     unit: str = "months",
-    draws: int = 2000,
+    draws: int = DEFAULT_DRAWS,
     seed: int = 0,
     bootstrap: int = 200,
 ) -> dict[str, Any]:
-    """The validation record (schema ``blinacalc.validation/1``); see the module docstring."""
+    """The validation record (schema ``blinacalc.validation/1``); see the module docstring.
+
+    Raises InputError for ``bootstrap`` outside 0-10,000 and CohortFileError for a file that cannot be used.
+    """
+    if isinstance(bootstrap, bool) or not isinstance(bootstrap, int) or not 0 <= bootstrap <= MAX_BOOTSTRAP:
+        raise InputError("bootstrap", f"expected an integer from 0 to {MAX_BOOTSTRAP:,}, got {bootstrap!r}")
     cohort = read_cohort(path, time_col, event_col, unit, draws, seed)
     months, events = cohort.months, cohort.events
     landmarks = [

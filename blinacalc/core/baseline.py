@@ -21,6 +21,8 @@ from typing import Any
 
 import numpy as np
 
+from blinacalc.core.defaults import HORIZON
+
 CALIBRATION_SCHEMA = "blinacalc.calibration/1"
 CALIBRATION_FILE = "calibration.json"
 ENDPOINTS = ("os", "rfs", "hsct_ccr")
@@ -109,8 +111,10 @@ def parse_calibration(data: dict[str, Any], evidence_version: str) -> Calibratio
         if not np.all(np.isfinite(cov)) or np.any(np.linalg.eigvalsh(cov) <= 0):
             raise CalibrationError(f"{CALIBRATION_FILE}: curves.{ep}.covariance: not positive definite")
         delay = float(c.get("delay_months", 0.0))
-        if not 0.0 <= delay < 60.0:
-            raise CalibrationError(f"{CALIBRATION_FILE}: curves.{ep}.delay_months: expected 0 to 60, got {delay}")
+        if not 0.0 <= delay < HORIZON:
+            raise CalibrationError(
+                f"{CALIBRATION_FILE}: curves.{ep}.delay_months: expected 0 to {HORIZON:g}, got {delay}"
+            )
         curves[ep] = FittedCurve(ep, c["family"], est, cov, delay)
     return Calibration(evidence_version, curves, data)
 

@@ -18,6 +18,7 @@ from blinacalc._version import __version__
 from blinacalc.core import classes as K
 from blinacalc.core import factors as F
 from blinacalc.core.cohort import competing_risks, harms, response
+from blinacalc.core.defaults import DEFAULT_DRAWS, DRAWS_RANGE, MAX_DRAWS, MIN_DRAWS
 from blinacalc.core.drawcache import DrawCache
 from blinacalc.core.draws import CHEMO_HORIZON, MAX_RESPONDER_SHARE, RFS_HORIZON, DrawSet
 from blinacalc.core.evidence import Evidence, load_evidence, response_landmark_months
@@ -40,8 +41,6 @@ __all__ = [
     "use_disk_cache",
 ]
 
-DEFAULT_DRAWS = 2000
-MIN_DRAWS, MAX_DRAWS = 100, 100_000
 _cache = DrawCache(None)
 
 
@@ -69,7 +68,7 @@ def check_alive_at(value: object) -> float | None:
 def check_run(draws: object, seed: object) -> None:
     """Refuse draws outside 100-100,000 and negative or non-integer seeds (InputError)."""
     if isinstance(draws, bool) or not isinstance(draws, int) or not MIN_DRAWS <= draws <= MAX_DRAWS:
-        raise InputError("draws", f"expected an integer from {MIN_DRAWS} to {MAX_DRAWS:,}, got {draws!r}")
+        raise InputError("draws", f"expected an integer from {DRAWS_RANGE}, got {draws!r}")
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise InputError("seed", f"expected a non-negative integer, got {seed!r}")
 

@@ -15,10 +15,12 @@ from typing import Any
 
 import numpy as np
 
+from blinacalc.core.defaults import HORIZON, LANDMARK_MONTHS
+
+__all__ = ["HORIZON", "LANDMARK_MONTHS", "MONTHS"]
+
 SCHEMA = "blinacalc.prediction/2"
-MONTHS = np.arange(121) * 0.5  # 0, 0.5, ..., 60
-HORIZON = 60.0
-LANDMARK_MONTHS = (6, 12, 24, 36, 48, 60)
+MONTHS = np.arange(int(HORIZON / 0.5) + 1) * 0.5  # 0, 0.5, ..., 60
 TIME_ORIGINS = ("first_dose", "first_cr_crh")
 BASES = ("individualized", "cohort_reference", "cross_trial")
 _DIGITS = 6

@@ -4,3 +4,7 @@
 ``richview`` and ``markdown`` render it. The CLI and the TUI share these pieces. No maths here:
 every number shown is read from the prediction or the evidence.
 """
+
+# The file formats a report can be written in, and their extensions ("rich" is terminal text).
+EXTENSIONS = {"rich": ".txt", "markdown": ".md", "html": ".html", "svg": ".svg"}
+REPORT_FORMATS = tuple(EXTENSIONS)

@@ -9,13 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from blinacalc.core.cohort import harms
+from blinacalc.core.defaults import DEFAULT_LANDMARKS
 from blinacalc.core.draws import CHEMO_HORIZON
 from blinacalc.core.evidence import load_evidence
 from blinacalc.core.result import Endpoint, Landmark, Prediction, Rate, Sensitivity
 from blinacalc.report import labels as L
 from blinacalc.report.plot import Series
 
-REPORT_LANDMARKS = (6, 12, 24, 36, 60)
+REPORT_LANDMARKS = DEFAULT_LANDMARKS
 RFS_LANDMARKS = (6, 12, 24, 36, 48)  # Topp 2021 publishes RFS to 4 years
 _LANDMARK_NAMES = {6: "6 months", 12: "1 year", 24: "2 years", 36: "3 years", 48: "4 years", 60: "5 years"}
 DASH = "—"

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from io import StringIO
 
+from blinacalc.report import REPORT_FORMATS, markdown, richview
 from blinacalc.report import content as C
-from blinacalc.report import markdown, richview
 
-FORMATS = ("rich", "markdown", "html", "svg")
+FORMATS = REPORT_FORMATS
 EXPORT_WIDTH = 80
 
 

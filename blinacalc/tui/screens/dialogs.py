@@ -18,9 +18,10 @@ from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
 from blinacalc._text import printable
 from blinacalc.core.patient import InputError
+from blinacalc.report import EXTENSIONS
 from blinacalc.store import MAX_LABEL, NAME_RULE, check_label, check_name
 
-EXPORT_EXTENSIONS = {"markdown": ".md", "html": ".html", "svg": ".svg"}
+EXPORT_EXTENSIONS = {fmt: ext for fmt, ext in EXTENSIONS.items() if fmt != "rich"}
 
 
 class _Dialog(ModalScreen):

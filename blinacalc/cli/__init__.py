@@ -1,0 +1,62 @@
+"""Command-line front door: parses arguments, calls the core, hands results on. No maths here.
+
+One module per command, imported only when that command runs; :func:`main` turns every expected
+failure into one line on stderr and its :class:`~blinacalc.cli.common.ExitCode`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from collections.abc import Sequence
+
+from blinacalc._fs import NotRegularFileError
+from blinacalc.cli.common import ExitCode, fail, refuse
+from blinacalc.cohort.read import CohortFileError
+from blinacalc.core.patient import InputError
+from blinacalc.store import ScenarioExistsError, StoreError, UnknownScenarioError
+
+__all__ = ["ExitCode", "main"]
+
+
+def _safe_streams() -> None:
+    """On a terminal or pipe that cannot encode Unicode (e.g. ``PYTHONIOENCODING=ascii``, ``LANG=C``), replace
+    what it cannot show rather than fail with a traceback."""
+    for stream in (sys.stdout, sys.stderr):
+        encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "").replace("_", "")
+        if not encoding.startswith("utf") and hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="replace")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    _safe_streams()
+    from blinacalc.cli.parser import build
+
+    args = build().parse_args(argv)
+    command = "paths" if args.paths else (args.command or "tui")
+    try:
+        module = importlib.import_module(f"blinacalc.cli.{command}")
+        if command == "paths" or args.command is None:
+            return int(module.run())
+        return int(module.run(args))
+    except InputError as exc:
+        return refuse(command, exc)
+    except UnknownScenarioError as exc:
+        return fail(command, "--scenario" if getattr(args, "scenario", None) else "NAME", exc.args[0], ExitCode.USAGE)
+    except ScenarioExistsError as exc:
+        flag = "NEW_NAME" if command == "scenarios" and args.action == "rename" else "NAME"
+        return fail(command, flag, f"{exc}; add --force to replace it", ExitCode.USAGE)
+    except StoreError as exc:
+        return fail(command, None, str(exc), ExitCode.IO)
+    except CohortFileError as exc:
+        return fail(command, None, str(exc), ExitCode.USAGE)
+    except NotRegularFileError as exc:
+        return fail(command, "-o/--output", str(exc.strerror), ExitCode.USAGE)
+    except BrokenPipeError:
+        # The reader went away (e.g. `| head`): stop quietly, and keep Python from complaining at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return ExitCode.IO
+    except OSError as exc:  # reading the input or writing the output
+        where = exc.filename or getattr(args, "output", None) or "standard output"
+        return fail(command, None, f"cannot read or write {where}: {exc.strerror or exc}", ExitCode.IO)

@@ -1,0 +1,35 @@
+"""`blinacalc` and `blinacalc tui`: the interactive calculator."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from blinacalc.cli.common import ExitCode, alive_at_from_args, open_store, run_inputs, say, use_cache
+
+
+def run(args: argparse.Namespace | None = None) -> int:
+    from blinacalc.core.patient import Patient
+
+    warnings: list[str] = []  # shown in the app, where stderr cannot be seen
+    store = open_store(warnings.append)
+    alive_at = None
+    if args is None:
+        patient, scenario, settings = Patient(), None, store.settings()
+        draws, seed = settings.draws, 0
+    else:
+        patient, scenario, settings, draws, seed = run_inputs(args, store)
+        alive_at = alive_at_from_args(args)
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        say(
+            "blinacalc: the interactive calculator needs a terminal; for a report use `blinacalc summary`",
+            file=sys.stderr,
+        )
+        return ExitCode.USAGE
+    use_cache(store)
+    from blinacalc.tui.app import make_app
+
+    make_app(
+        patient, draws=draws, seed=seed, settings=settings, scenario=scenario, warnings=warnings, alive_at=alive_at
+    ).run()
+    return ExitCode.OK
