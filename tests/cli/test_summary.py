@@ -1,7 +1,8 @@
 """`blinacalc summary` and `blinacalc evidence`: output contract, golden files, exit codes.
 
 Golden files are rendered at width 80 with seed 0. To update them after an intended change:
-``BLINACALC_UPDATE_GOLDEN=1 python -m pytest tests/cli/test_summary.py`` — then read every diff.
+``python -m pytest tests/cli/test_summary.py --snapshot-update`` (syrupy, the same mechanism as the TUI
+snapshots) — then read every diff.
 """
 
 from __future__ import annotations
@@ -13,11 +14,20 @@ import sys
 from pathlib import Path
 
 import pytest
+from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
 
 from blinacalc import Patient, predict
 from blinacalc.cli import main
 
-GOLDEN = Path(__file__).parent / "golden"
+GOLDEN = Path(__file__).parent / "__snapshots__" / "test_summary"
+
+
+def _golden_extension(ext: str) -> type[SingleFileSnapshotExtension]:
+    class Golden(SingleFileSnapshotExtension):
+        _write_mode = WriteMode.TEXT
+        _file_extension = ext
+
+    return Golden
 PATIENT_FLAGS = ["--ecog", "1", "--salvage-line", "2", "--prior-hsct", "no", "--t411", "yes"]
 PATIENT = Patient(ecog=1, salvage_line=2, prior_hsct=False, t411=True)
 EXTENSIONS = {"rich": "txt", "markdown": "md", "html": "html", "svg": "svg", "json": "json"}
@@ -33,14 +43,11 @@ def _run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedP
 
 
 @pytest.mark.parametrize("fmt", list(EXTENSIONS))
-def test_golden_files(fmt, tmp_path, capsys):
+def test_golden_files(fmt, tmp_path, capsys, snapshot):
     out = tmp_path / f"summary.{EXTENSIONS[fmt]}"
     assert main(["summary", *PATIENT_FLAGS, "--format", fmt, "-o", str(out)]) == 0
     assert capsys.readouterr().out == ""  # -o: nothing on stdout
-    golden = GOLDEN / out.name
-    if os.environ.get("BLINACALC_UPDATE_GOLDEN"):
-        golden.write_text(out.read_text(encoding="utf-8"), encoding="utf-8")
-    assert out.read_text(encoding="utf-8") == golden.read_text(encoding="utf-8")
+    assert out.read_text(encoding="utf-8") == snapshot(extension_class=_golden_extension(EXTENSIONS[fmt]))
 
 
 def test_json_is_exactly_the_api(capsys):
@@ -91,20 +98,20 @@ def test_piped_output_has_no_escape_codes_and_honours_no_color():
 
 
 def test_rich_report_fits_80_columns():
-    text = (GOLDEN / "summary.txt").read_text(encoding="utf-8")
+    text = (GOLDEN / "test_golden_files[rich].txt").read_text(encoding="utf-8")
     assert max(len(line) for line in text.splitlines()) <= 80
 
 
 def test_markdown_has_no_ansi_and_is_pasteable():
-    text = (GOLDEN / "summary.md").read_text(encoding="utf-8")
+    text = (GOLDEN / "test_golden_files[markdown].md").read_text(encoding="utf-8")
     assert "\x1b" not in text
     assert text.startswith("# blinacalc")
     assert "| Outcome | Rate | 95% interval | Patients |" in text
 
 
 def test_html_and_svg_are_whole_documents():
-    assert (GOLDEN / "summary.html").read_text(encoding="utf-8").lstrip().startswith("<!DOCTYPE html>")
-    svg = (GOLDEN / "summary.svg").read_text(encoding="utf-8")
+    assert (GOLDEN / "test_golden_files[html].html").read_text(encoding="utf-8").lstrip().startswith("<!DOCTYPE html>")
+    svg = (GOLDEN / "test_golden_files[svg].svg").read_text(encoding="utf-8")
     assert svg.startswith("<svg") and svg.rstrip().endswith("</svg>")
 
 
