@@ -37,11 +37,12 @@ def csv_cell(text: str) -> str:
     return _CONTROLS_IN_CELL.sub(_escape, text)  # tabs and line breaks are data here (the writer quotes them)
 
 
-def markdown(text: str) -> str:
-    """``text`` as literal markdown (and HTML) text."""
+def markdown(text: str, *, cell: bool = False) -> str:
+    """``text`` as literal markdown (and HTML) text; ``cell`` for a table cell, where a line start is not one."""
     text = re.sub(r"&(?=#|[A-Za-z]+;)", "&amp;", text)  # an entity
     text = re.sub(r"<(?![0-9 =]|$)", "&lt;", text)  # anything that could open a tag ("<1%" stays as it is)
     text = _MARKDOWN.sub(r"\\\1", text)
-    text = re.sub(r"^([#+\-=>])", r"\\\1", text)  # a heading, list item, rule or quote at the line start
-    text = re.sub(r"^(\d+)\.(?=\s|$)", r"\1\\.", text)  # an ordered list item
+    if not cell:
+        text = re.sub(r"^([#+\-=>])", r"\\\1", text)  # a heading, list item, rule or quote at the line start
+        text = re.sub(r"^(\d+)\.(?=\s|$)", r"\1\\.", text)  # an ordered list item
     return printable(text)

@@ -99,9 +99,7 @@ def build() -> argparse.ArgumentParser:
     val.add_argument("--time-unit", choices=("months", "days"), default="months", help="unit of --time-col")
     val.add_argument("--bootstrap", default="200", metavar="N", help="bootstrap samples for the C-index CI (0-10000)")
     add_run_flags(val)
-    val.add_argument("--format", choices=("rich", "json"), default="rich", help="output format (default rich)")
-    val.add_argument("-o", "--output", metavar="FILE", help="write to FILE (atomically) instead of stdout")
-    val.add_argument("--force", action="store_true", help="with -o, replace FILE if it exists")
+    add_output_flags(val)
 
     sett = sub.add_parser(
         "settings",

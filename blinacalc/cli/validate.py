@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import io
 from pathlib import Path
 
-from blinacalc.cli.common import ExitCode, draws_seed, emit, int_or_text, open_store, write_text
+from blinacalc.cli.common import draws_seed, emit, int_or_text, open_store
 
 
 def run(args: argparse.Namespace) -> int:
     from blinacalc.cohort.validate import validate
 
     draws, seed = draws_seed(args, open_store().settings())
-    record = validate(
+    result = validate(
         Path(args.input),
         args.time_col,
         args.event_col,
@@ -23,15 +22,7 @@ def run(args: argparse.Namespace) -> int:
         bootstrap=int_or_text(args.bootstrap),  # type: ignore[arg-type]  # validate() checks and refuses
     )
     if args.format == "json":
-        return emit("validate", args, None, record)
-    from rich.console import Console
-
+        return emit("validate", args, None, result.to_dict())
     from blinacalc.report import validationview
 
-    renderable = validationview.render(record)
-    if args.output is None:
-        Console().print(renderable)
-        return ExitCode.OK
-    console = Console(record=True, width=100, file=io.StringIO())
-    console.print(renderable)
-    return write_text("validate", args, console.export_text())
+    return emit("validate", args, validationview.report(result), None)

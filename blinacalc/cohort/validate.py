@@ -49,6 +49,40 @@ class Cohort:
 MAX_BOOTSTRAP = 10_000
 
 
+@dataclass(frozen=True, slots=True)
+class Validation:
+    """Observed vs predicted OS on a cohort. ``landmarks``, ``risk_groups`` and ``c_index`` keep the JSON
+    record's shapes (dicts); ``to_dict()`` is the record."""
+
+    n: int
+    events: int
+    excluded: int
+    excluded_reasons: tuple[tuple[str, int], ...]
+    follow_up_max_months: float
+    time_unit: str
+    draws: int
+    seed: int
+    c_index: dict[str, Any]
+    landmarks: tuple[dict[str, Any], ...]
+    risk_groups: tuple[dict[str, Any], ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema": "blinacalc.validation/1",
+            "n": self.n,
+            "events": self.events,
+            "excluded": self.excluded,
+            "excluded_reasons": dict(self.excluded_reasons),
+            "follow_up_max_months": self.follow_up_max_months,
+            "time_unit": self.time_unit,
+            "draws": self.draws,
+            "seed": self.seed,
+            "c_index": dict(self.c_index),
+            "landmarks": [dict(row) for row in self.landmarks],
+            "risk_groups": [dict(g) for g in self.risk_groups],
+        }
+
+
 def _time(text: str, unit: str) -> float:
     text = text.strip()
     if not text:
@@ -175,8 +209,8 @@ def validate(
     draws: int = DEFAULT_DRAWS,
     seed: int = 0,
     bootstrap: int = 200,
-) -> dict[str, Any]:
-    """The validation record (schema ``blinacalc.validation/1``); see the module docstring.
+) -> Validation:
+    """The validation result (JSON: ``to_dict()``, schema ``blinacalc.validation/1``); see the module docstring.
 
     Raises InputError for ``bootstrap`` outside 0-10,000 and CohortFileError for a file that cannot be used.
     """
@@ -201,17 +235,16 @@ def validate(
                 "predicted_12": float(score[idx].mean()),
             }
         )
-    return {
-        "schema": "blinacalc.validation/1",
-        "n": len(months),
-        "events": int(events.sum()),
-        "excluded": int(sum(cohort.excluded.values())),
-        "excluded_reasons": dict(cohort.excluded.most_common()),
-        "follow_up_max_months": float(months.max()),
-        "time_unit": unit,
-        "draws": draws,
-        "seed": seed,
-        "c_index": _c_index(months, events, score, bootstrap, seed),
-        "landmarks": landmarks,
-        "risk_groups": groups,
-    }
+    return Validation(
+        n=len(months),
+        events=int(events.sum()),
+        excluded=int(sum(cohort.excluded.values())),
+        excluded_reasons=tuple(cohort.excluded.most_common()),
+        follow_up_max_months=float(months.max()),
+        time_unit=unit,
+        draws=draws,
+        seed=seed,
+        c_index=_c_index(months, events, score, bootstrap, seed),
+        landmarks=tuple(landmarks),
+        risk_groups=tuple(groups),
+    )

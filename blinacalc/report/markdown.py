@@ -13,7 +13,7 @@ PLOT_WIDTH = 72
 
 
 def _cell(text: str) -> str:
-    return _md(text)
+    return _md(text, cell=True)
 
 
 def table(block: C.Table) -> str:

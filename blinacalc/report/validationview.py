@@ -1,17 +1,16 @@
-"""``blinacalc validate`` for people: tables and a terminal calibration plot from the validation record."""
+"""``blinacalc validate`` for people: the validation result as a report document (tables, a calibration
+chart drawn in characters, notes), rendered like every other report (rich, markdown, HTML, SVG)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from rich.console import Group, RenderableType
-from rich.table import Table
-from rich.text import Text
-
+from blinacalc.cohort.validate import Validation
+from blinacalc.report import content as C
 from blinacalc.report import labels as L
-from blinacalc.report.plot import COLOURS
 
 PLOT_WIDTH = 50
+TITLE = "blinacalc · external validation of overall survival"
 
 
 def _observed(obs: dict[str, float] | None) -> tuple[str, str]:
@@ -20,95 +19,78 @@ def _observed(obs: dict[str, float] | None) -> tuple[str, str]:
     return L.pct(obs["estimate"]), L.pct_range(obs["lo"], obs["hi"])
 
 
-def _calibration_row(obs: dict[str, float] | None, predicted: float) -> Text:
-    """One group on a 0-100% axis: observed 95% CI as ─, observed ○, predicted ●."""
+def calibration_bar(obs: dict[str, float] | None, predicted: float) -> str:
+    """One group on a 0-100% axis: observed 95% CI as ─, observed ○, predicted ● (shapes, not colours)."""
     cells = [" "] * (PLOT_WIDTH + 1)
-    styles = [""] * (PLOT_WIDTH + 1)
 
     def at(x: float) -> int:
         return max(0, min(PLOT_WIDTH, round(x * PLOT_WIDTH)))
 
     if obs is not None:
         for i in range(at(obs["lo"]), at(obs["hi"]) + 1):
-            cells[i], styles[i] = "─", COLOURS["scenario_b"]
-        cells[at(obs["estimate"])], styles[at(obs["estimate"])] = "○", f"bold {COLOURS['scenario_b']}"
-    cells[at(predicted)], styles[at(predicted)] = "●", f"bold {COLOURS['patient']}"
-    text = Text("│")
-    for ch, style in zip(cells, styles, strict=True):
-        text.append(ch, style)
-    return text.append("│")
+            cells[i] = "─"
+        cells[at(obs["estimate"])] = "○"
+    cells[at(predicted)] = "●"
+    return "│" + "".join(cells) + "│"
 
 
-def render(record: dict[str, Any]) -> RenderableType:
-    excluded = record["excluded_reasons"]
-    why = "; ".join(f"{reason}: {k}" for reason, k in excluded.items())
-    c = record["c_index"]
+def report(v: Validation) -> C.Report:
+    why = "; ".join(f"{reason}: {k}" for reason, k in v.excluded_reasons)
+    c: dict[str, Any] = v.c_index
     c_ci = "" if c["lo"] is None else f" (95% CI {c['lo']:.2f}–{c['hi']:.2f}, {c['bootstrap']} bootstrap samples)"
-    head = Text.assemble(
-        ("External validation of blinacalc's overall survival\n", "bold"),
-        f"{record['n']:,} patients analysed, {record['events']:,} deaths, longest follow-up "
-        f"{record['follow_up_max_months']:.1f} months; {record['excluded']:,} rows excluded"
-        + (f" ({why})" if why else "")
-        + ".",
+    head = C.Text(
+        f"{v.n:,} patients analysed, {v.events:,} deaths, longest follow-up {v.follow_up_max_months:.1f} months; "
+        f"{v.excluded:,} rows excluded" + (f" ({why})" if why else "") + ".",
+        "key",
     )
-
-    lm = Table(title="Observed (Kaplan–Meier) vs predicted (mean of the patients' curves)", title_justify="left")
-    for col in ("Month", "Observed", "95% CI", "Predicted", "Difference"):
-        lm.add_column(col, justify="right")
-    for row in record["landmarks"]:
+    landmark_rows = []
+    for row in v.landmarks:
         obs, ci = _observed(row["observed"])
         diff = "" if row["observed"] is None else f"{100 * (row['predicted'] - row['observed']['estimate']):+.1f} pp"
-        lm.add_row(str(row["month"]), obs, ci, L.pct(row["predicted"]), diff)
-
-    groups = Table(
-        title="Calibration by risk group: thirds of the cohort by predicted 12-month OS", title_justify="left"
-    )
-    for col, justify in (
-        ("Group", "left"),
-        ("n", "right"),
-        ("Deaths", "right"),
-        ("Observed", "right"),
-        ("95% CI", "right"),
-        ("Predicted", "right"),
-    ):
-        groups.add_column(col, justify=justify)  # type: ignore[arg-type]
-    plot = Table.grid(padding=(0, 1))
-    plot.add_column(justify="left")
-    plot.add_column()
-    for g in record["risk_groups"]:
+        landmark_rows.append((str(row["month"]), obs, ci, L.pct(row["predicted"]), diff))
+    group_rows, bars = [], []
+    for g in v.risk_groups:
         obs, ci = _observed(g["observed_12"])
-        groups.add_row(g["group"], f"{g['n']:,}", f"{g['events']:,}", obs, ci, L.pct(g["predicted_12"]))
-        plot.add_row(g["group"], _calibration_row(g["observed_12"], g["predicted_12"]))
-    axis = " " * 13 + "0%" + " " * (PLOT_WIDTH // 2 - 3) + "50%" + " " * (PLOT_WIDTH // 2 - 3) + "100%"
-    key = Text.assemble(
-        " " * 13,
-        ("●", COLOURS["patient"]),
-        " predicted   ",
-        ("○", COLOURS["scenario_b"]),
-        " observed   ",
-        ("─", COLOURS["scenario_b"]),
-        " observed 95% CI",
+        group_rows.append((g["group"], f"{g['n']:,}", f"{g['events']:,}", obs, ci, L.pct(g["predicted_12"])))
+        bars.append((g["group"], calibration_bar(g["observed_12"], g["predicted_12"])))
+    axis = "0%" + " " * (PLOT_WIDTH // 2 - 2) + "50%" + " " * (PLOT_WIDTH // 2 - 3) + "100%"
+    discrimination = (
+        f"Discrimination: Harrell's C-index {c['estimate']:.2f}{c_ci}. 0.5 is chance, 1 is perfect."
+        if c["estimate"] is not None
+        else f"Discrimination: {c['note']}."
     )
-    return Group(
-        head,
-        Text(),
-        lm,
-        Text(),
-        groups,
-        plot,
-        Text(axis, "dim"),
-        key,
-        Text(),
-        Text(
-            f"Discrimination: Harrell's C-index {c['estimate']:.2f}{c_ci}. 0.5 is chance, 1 is perfect."
-            if c["estimate"] is not None
-            else f"Discrimination: {c['note']}.",
-            "bold",
-        ),
-        Text(
-            "Predicted: each patient's point-estimate OS curve (factors left blank are averaged over the "
-            "trial's mix). Observed: Kaplan–Meier (lifelines) with exponential Greenwood 95% CIs. Few input "
-            "classes mean modest discrimination is expected; calibration is the main check.",
-            "dim",
+    return C.Report(
+        TITLE,
+        (
+            C.Section(
+                "observed",
+                "Observed (Kaplan–Meier) vs predicted (mean of the patients' curves)",
+                (head, C.Table(("Month", "Observed", "95% CI", "Predicted", "Difference"), tuple(landmark_rows))),
+            ),
+            C.Section(
+                "calibration",
+                "Calibration by risk group: thirds of the cohort by predicted 12-month OS",
+                (
+                    C.Table(("Group", "n", "Deaths", "Observed", "95% CI", "Predicted"), tuple(group_rows)),
+                    C.Table(
+                        ("Group", f" {axis}"),
+                        (*bars, ("", "● predicted   ○ observed   ─ observed 95% CI")),
+                        numeric=False,
+                    ),
+                ),
+            ),
+            C.Section(
+                "discrimination",
+                "Discrimination and method",
+                (
+                    C.Text(discrimination, "key"),
+                    C.Text(
+                        "Predicted: each patient's point-estimate OS curve (factors left blank are averaged over the "
+                        "trial's mix). Observed: Kaplan–Meier (lifelines) with exponential Greenwood 95% CIs. Few "
+                        "input classes mean modest discrimination is expected; calibration is the main check.",
+                        "note",
+                    ),
+                ),
+            ),
         ),
     )

@@ -28,6 +28,8 @@ def _golden_extension(ext: str) -> type[SingleFileSnapshotExtension]:
         _file_extension = ext
 
     return Golden
+
+
 PATIENT_FLAGS = ["--ecog", "1", "--salvage-line", "2", "--prior-hsct", "no", "--t411", "yes"]
 PATIENT = Patient(ecog=1, salvage_line=2, prior_hsct=False, t411=True)
 EXTENSIONS = {"rich": "txt", "markdown": "md", "html": "html", "svg": "svg", "json": "json"}

@@ -31,7 +31,7 @@ def _se(ci: dict[str, float]) -> float:
 def test_the_model_validates_on_data_simulated_from_itself(cohort):
     """Calibration close to the identity: observed KM within 3 standard errors of the mean predicted OS at
     every landmark and in every risk group; observed risk groups ordered as predicted."""
-    record = validate(cohort, "os_months", "os_event", draws=200, bootstrap=50)
+    record = validate(cohort, "os_months", "os_event", draws=200, bootstrap=50).to_dict()
     assert record["n"] == 4000 and record["excluded"] == 0
     for row in record["landmarks"]:
         obs = row["observed"]
@@ -55,7 +55,7 @@ def test_miscalibration_is_detected(cohort, tmp_path):
         writer.writeheader()
         for r in rows:
             writer.writerow({**r, "os_months": f"{float(r['os_months']) / 2:.2f}"})
-    record = validate(worse, "os_months", "os_event", draws=200, bootstrap=0)
+    record = validate(worse, "os_months", "os_event", draws=200, bootstrap=0).to_dict()
     twelve = record["landmarks"][1]
     assert twelve["predicted"] - twelve["observed"]["estimate"] > 5 * _se(twelve["observed"])
 
@@ -152,3 +152,19 @@ def test_synthetic_generator_cli_never_overwrites(tmp_path, capsys):
     first = out.read_text()
     assert synthetic.main(["-n", "5", "--seed", "4", "-o", str(out)]) == 2
     assert out.read_text() == first
+
+
+@pytest.mark.parametrize("fmt", ["markdown", "html", "svg", "rich"])
+def test_validation_exports_through_the_report_document(tmp_path, fmt):
+    """Validation is a report like any other: every format, written atomically with -o."""
+    from blinacalc.cohort.synthetic import write_csv
+
+    cohort = tmp_path / "c.csv"
+    write_csv(cohort, 300, 4, 0.0)
+    out = tmp_path / f"v.{fmt}"
+    args = ["validate", str(cohort), "--time-col", "os_months", "--event-col", "os_event", "--draws", "200"]
+    assert main([*args, "--bootstrap", "10", "--format", fmt, "-o", str(out)]) == 0
+    text = out.read_text(encoding="utf-8").replace("&#160;", " ")  # SVG text keeps its spaces as entities
+    assert "Calibration by risk group" in text and "highest risk" in text and "C-index" in text
+    if fmt == "markdown":
+        assert "| Group | n | Deaths | Observed | 95% CI | Predicted |" in text
