@@ -148,8 +148,66 @@ def median_of(family: str, params: np.ndarray) -> float:
     return 0.5 * (lo + hi)
 
 
-def fit(target: Target) -> dict[str, Any]:
-    """Fit one curve with lifelines; returns the JSON-ready record."""
+@dataclass(frozen=True, slots=True)
+class FitLandmark:
+    month: float
+    published: float
+    fitted: float
+
+
+@dataclass(frozen=True, slots=True)
+class CurveFit:
+    """One fitted curve and how well it reproduces its published landmarks."""
+
+    family: str
+    parameters: tuple[str, ...]
+    estimate: tuple[float, ...]
+    covariance: tuple[tuple[float, ...], ...]
+    cure_fraction: float
+    delay_months: float
+    median_months: float
+    n: float
+    basis: str
+    followup_uniform_months: tuple[float, float]
+    landmarks: tuple[FitLandmark, ...]
+    log_likelihood: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "family": self.family,
+            "parameters": list(self.parameters),
+            "estimate": list(self.estimate),
+            "covariance": [list(row) for row in self.covariance],
+            "cure_fraction": self.cure_fraction,
+            "delay_months": self.delay_months,
+            "median_months": self.median_months,
+            "n": self.n,
+            "basis": self.basis,
+            "followup_uniform_months": list(self.followup_uniform_months),
+            "landmarks": [{"month": lm.month, "published": lm.published, "fitted": lm.fitted} for lm in self.landmarks],
+            "log_likelihood": self.log_likelihood,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class CalibrationRecord:
+    """Every fitted curve; ``to_dict()`` is the shipped ``calibration.json``."""
+
+    evidence_version: str
+    generated_by: str
+    curves: dict[str, CurveFit]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema": CALIBRATION_SCHEMA,
+            "evidence_version": self.evidence_version,
+            "generated_by": self.generated_by,
+            "curves": {name: c.to_dict() for name, c in self.curves.items()},
+        }
+
+
+def fit(target: Target) -> CurveFit:
+    """Fit one curve with lifelines."""
     family = _FAMILY_BY_ENDPOINT[target.endpoint]
     lower, upper, weight = pseudo_data(target)
     fitter = _fitter_class(family)()
@@ -158,49 +216,49 @@ def fit(target: Target) -> dict[str, Any]:
         fitter.fit_interval_censoring(lower, upper, weights=weight, label=target.endpoint)
     est = np.asarray(fitter.params_.values, dtype=float)
     cov = np.asarray(fitter.variance_matrix_.values, dtype=float)
-    reproduced = [
-        {"month": m, "published": s, "fitted": float(survival(family, tuple(est), m - target.delay))}
-        for m, s in target.landmarks
-    ]
-    return {
-        "family": family,
-        "parameters": list(FAMILIES[family]),
-        "estimate": est.tolist(),
-        "covariance": cov.tolist(),
-        "cure_fraction": float(cure_fraction(est)),
-        "delay_months": target.delay,
-        "median_months": target.delay + median_of(family, est),
-        "n": target.n,
-        "basis": target.basis,
-        "followup_uniform_months": list(target.followup),
-        "landmarks": reproduced,
-        "log_likelihood": float(fitter.log_likelihood_),
-    }
+    reproduced = tuple(
+        FitLandmark(m, s, float(survival(family, tuple(est), m - target.delay))) for m, s in target.landmarks
+    )
+    return CurveFit(
+        family=family,
+        parameters=FAMILIES[family],
+        estimate=tuple(est.tolist()),
+        covariance=tuple(tuple(row) for row in cov.tolist()),
+        cure_fraction=float(cure_fraction(est)),
+        delay_months=target.delay,
+        median_months=target.delay + median_of(family, est),
+        n=target.n,
+        basis=target.basis,
+        followup_uniform_months=target.followup,
+        landmarks=reproduced,
+        log_likelihood=float(fitter.log_likelihood_),
+    )
 
 
-def calibrate(ev: Evidence | None = None) -> dict[str, Any]:
-    """Fit every curve; returns the full calibration record (not yet written)."""
+def calibrate(ev: Evidence | None = None) -> CalibrationRecord:
+    """Fit every curve; returns the calibration record (not yet written)."""
     import lifelines
 
     ev = ev or load_evidence()
-    return {
-        "schema": CALIBRATION_SCHEMA,
-        "evidence_version": ev.version,
-        "generated_by": f"blinacalc {__version__} calibrate (lifelines {lifelines.__version__})",
-        "curves": {ep: fit(tg) for ep, tg in targets(ev).items()},
-    }
+    return CalibrationRecord(
+        evidence_version=ev.version,
+        generated_by=f"blinacalc {__version__} calibrate (lifelines {lifelines.__version__})",
+        curves={ep: fit(tg) for ep, tg in targets(ev).items()},
+    )
 
 
 def default_path() -> Path:
     return Path(__file__).parent / "core" / CALIBRATION_FILE
 
 
-def render(record: dict[str, Any]) -> str:
-    return json.dumps(record, indent=2, sort_keys=False) + "\n"
+def render(record: CalibrationRecord) -> str:
+    return json.dumps(record.to_dict(), indent=2, sort_keys=False) + "\n"
 
 
-def compare(shipped: dict[str, Any], fresh: dict[str, Any], rtol: float = 1e-6) -> list[str]:
-    """Differences between a shipped calibration record and a fresh fit (empty when they agree)."""
+def compare(shipped: dict[str, Any], fresh: CalibrationRecord | dict[str, Any], rtol: float = 1e-6) -> list[str]:
+    """Differences between a shipped calibration file and a fresh fit (empty when they agree)."""
+    if isinstance(fresh, CalibrationRecord):
+        fresh = fresh.to_dict()
     problems = []
     if shipped.get("evidence_version") != fresh["evidence_version"]:
         problems.append(

@@ -16,11 +16,11 @@ def run(args: argparse.Namespace) -> int:
     from blinacalc import calibrate as cal
 
     record = cal.calibrate()
-    for name, curve in record["curves"].items():
+    for name, curve in record.curves.items():
         fitted = ", ".join(
-            f"{lm['month']:g} mo {100 * lm['published']:.1f}% -> {100 * lm['fitted']:.1f}%" for lm in curve["landmarks"]
+            f"{lm.month:g} mo {100 * lm.published:.1f}% -> {100 * lm.fitted:.1f}%" for lm in curve.landmarks
         )
-        say(f"{name}: cure fraction {curve['cure_fraction']:.3f}; {fitted}", file=sys.stderr)
+        say(f"{name}: cure fraction {curve.cure_fraction:.3f}; {fitted}", file=sys.stderr)
     if args.check:
         shipped = json.loads(cal.default_path().read_text(encoding="utf-8"))
         problems = cal.compare(shipped, record)
