@@ -140,7 +140,9 @@ async def _tui_changes(count: int) -> list[float]:
     async with app.run_test(size=(120, 40)) as pilot:
         await app.workers.wait_for_complete()
         await pilot.pause()
-        changes = [("ecog", v) for v in (0, 1, 2, "unknown")] + [("salvage_line", v) for v in (1, 2, 3, "unknown")]
+        from blinacalc.core import factors as F
+
+        changes = [(f.name, v) for f in F.factors()[:2] for v in (*f.levels[:3], "unknown")]
         for field, value in itertools.islice(itertools.cycle(changes), count):
             before = app.screen.prediction
             start = time.perf_counter()
@@ -173,9 +175,17 @@ def batch_throughput(rows: int) -> dict[str, Any]:
     rng = random.Random(0)
     folder = Path(tempfile.mkdtemp(prefix="blinacalc-batch-"))
     source = folder / "cohort.csv"
-    choices = (("0", "1", "2", "", "4"), ("1", "2", "3", ""), ("yes", "no", ""), ("yes", "no", ""))
+    from blinacalc.core import factors as F
+
+    def cells(f: F.Factor) -> tuple[str, ...]:
+        """Each factor's levels as cells, unknown (blank) and one refused value where it has one."""
+        values = (*tuple(F.cell_text(f, v) for v in f.levels), "")
+        return values + tuple(str(v) for v, _ in f.refused[-1:])
+
+    table = F.factors()
+    choices = tuple(cells(f) for f in table)
     with source.open("w") as fh:
-        fh.write("id,ecog,salvage_line,prior_hsct,t411,site\n")
+        fh.write(f"id,{','.join(f.name for f in table)},site\n")
         for i in range(rows):
             fh.write(f"{i},{','.join(rng.choice(c) for c in choices)},ward-{i % 7}\n")
     cmd = [sys.executable, "-m", "blinacalc", "batch", str(source), "-o", str(folder / "out.csv")]
