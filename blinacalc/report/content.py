@@ -100,14 +100,15 @@ def header(pred: Prediction, scenario: str | None = None) -> Section:
 def os_series(
     pred: Prediction, *, chemo: bool = True, scenarios: bool = False, pinned: Prediction | None = None
 ) -> tuple[Series, ...]:
-    """The curves of the overall-survival plot, drawn in this order (later on top)."""
+    """The curves of the overall-survival plot, drawn in this order (later on top): the what-if overlays,
+    then the pinned patient's markers (never hidden by them), then the comparator and this patient."""
     out = []
-    if pinned is not None:
-        out.append(Series("pinned patient", "pinned", pinned.os.curve.estimate))
     if scenarios:
         for key, role in (("os_if_no_cr_crh", "scenario_b"), ("os_if_cr_crh", "scenario_a")):
             label = f"{L.SCENARIO_NAMES[key].lower()} (alive at {pred.scenarios[key].curve.start:g} mo)"
             out.append(Series(label, role, pred.scenarios[key].curve.estimate))
+    if pinned is not None:
+        out.append(Series("pinned patient", "pinned", pinned.os.curve.estimate))
     chemo_curve = pred.scenarios["os_chemotherapy"].curve
     if chemo and _shows_chemo(pred):
         out.append(Series(f"chemotherapy*, to {CHEMO_HORIZON:g} mo", "comparator", chemo_curve.estimate, dashed=True))
@@ -126,9 +127,11 @@ def comparison(pred: Prediction, pinned: Prediction, landmarks: tuple[int, ...] 
         return f"{d:+d} pp" if d else "0"
 
     def diff_mo(a: float | None, b: float | None) -> str:
+        """From the values as shown (one decimal), so that the difference adds up on screen."""
         if a is None or b is None:
             return DASH
-        return f"{a - b:+.1f} mo"
+        d = round(a, 1) - round(b, 1)
+        return f"{d:+.1f} mo" if abs(d) >= 0.05 else "0"
 
     def median(ep: Endpoint) -> str:
         return L.months(ep.median_months.estimate, ep.horizon_months)
@@ -278,15 +281,30 @@ def _conditioning_note(pred: Prediction) -> Text | None:
     )
 
 
-def overall_survival(pred: Prediction, compact: bool = False, landmarks: tuple[int, ...] = REPORT_LANDMARKS) -> Section:
-    """Median, plain words, landmarks (``compact``: a narrow table), plot and notes."""
+def headline(pred: Prediction) -> tuple[Text, ...]:
+    """What a clinician reads first: the median and the plain-words 1-year sentence, both with intervals."""
+    return (
+        Text(f"Median overall survival {L.median(pred.os.median_months, '95% interval ')} from first dose", "key"),
+        Text(plain_words(pred), "key"),
+    )
+
+
+def overall_survival(
+    pred: Prediction,
+    compact: bool = False,
+    landmarks: tuple[int, ...] = REPORT_LANDMARKS,
+    *,
+    with_headline: bool = True,
+    series: tuple[Series, ...] | None = None,
+) -> Section:
+    """Median, plain words (unless ``with_headline`` is off: shown elsewhere), landmarks (``compact``: a
+    narrow table), plot (``series``, by default the patient and the comparator) and notes."""
     os_ = pred.os
     blocks: list[Block] = [
         *(b for b in (_conditioning_note(pred),) if b is not None),
-        Text(f"Median overall survival {L.median(os_.median_months, '95% interval ')} from first dose", "key"),
-        Text(plain_words(pred), "key"),
+        *(headline(pred) if with_headline else ()),
         os_landmarks(pred, compact, landmarks),
-        Plot(os_series(pred)),
+        Plot(series if series is not None else os_series(pred)),
         *((chemotherapy_note(),) if _shows_chemo(pred) else ()),
         Text(L.INTERVALS_MEAN, "note"),
     ]
@@ -579,11 +597,25 @@ def limitations() -> Section:
     return Section("limitations", "Limitations", tuple(Text(f"{i}. {text}") for i, text in enumerate(items, 1)))
 
 
-def build(pred: Prediction, *, landmarks: tuple[int, ...] = REPORT_LANDMARKS, scenario: str | None = None) -> Report:
-    """The whole report, in reading order; ``landmarks`` are the OS months tabled (the landmarks setting)."""
+def build(
+    pred: Prediction,
+    *,
+    landmarks: tuple[int, ...] = REPORT_LANDMARKS,
+    scenario: str | None = None,
+    pinned: Prediction | None = None,
+    chemo: bool = True,
+    what_if: bool = False,
+) -> Report:
+    """The whole report, in reading order; ``landmarks`` are the OS months tabled (the landmarks setting).
+
+    ``pinned``, ``chemo`` and ``what_if`` carry the app's view into an export: the comparison with a
+    pinned patient, and the curves shown on the plot."""
     parts = (
         header(pred, scenario),
-        overall_survival(pred, landmarks=landmarks),
+        overall_survival(
+            pred, landmarks=landmarks, series=os_series(pred, chemo=chemo, scenarios=what_if, pinned=pinned)
+        ),
+        comparison(pred, pinned, landmarks) if pinned is not None else None,
         response(pred),
         relapse_free_survival(pred),
         scenarios(pred),

@@ -25,7 +25,7 @@ from blinacalc.store import (
 )
 from blinacalc.tui.screens.dialogs import EXPORT_EXTENSIONS, ExportChoice, ExportDialog, Named, NameDialog
 from blinacalc.tui.screens.help import HelpScreen
-from blinacalc.tui.screens.main import TABS, MainScreen
+from blinacalc.tui.screens.main import MainScreen
 from blinacalc.tui.screens.scenarios import ScenariosScreen
 
 
@@ -40,9 +40,10 @@ class BlinacalcApp(App[None]):
         Binding("s", "toggle_scenarios", "What-if curves"),
         Binding("o", "scenarios", "Saved"),
         Binding("ctrl+s", "save_scenario", "Save", show=False),
-        Binding("m", "tab('evidence')", "Method"),
+        Binding("m", "tab('evidence')", "Method", show=False),
+        Binding("right_square_bracket", "step_tab(1)", "Next tab"),
+        Binding("left_square_bracket", "step_tab(-1)", "Prev tab", show=False),
         Binding("e", "export", "Export", show=False),
-        *(Binding(str(i), f"tab('{tab}')", show=False) for i, tab in enumerate(TABS, 1)),
     ]
 
     def notify(
@@ -112,6 +113,10 @@ class BlinacalcApp(App[None]):
     def action_tab(self, tab: str) -> None:
         self.calculator.show_tab(tab)
 
+    def action_step_tab(self, step: int) -> None:
+        """Tabs move with [ and ]: keys that never collide with a factor's values (typed on a factor)."""
+        self.calculator.step_tab(step)
+
     # --- saved scenarios -------------------------------------------------------------------------
     def _saved_names(self) -> frozenset[str] | None:
         try:
@@ -171,23 +176,24 @@ class BlinacalcApp(App[None]):
             self.notify("Nothing to export yet.", severity="warning")
             return
         default = Path.cwd() / f"blinacalc-report-{time.strftime('%Y%m%d-%H%M%S')}"
-        self.push_screen(ExportDialog(default, fmt), self._write_export)
+        self.push_screen(ExportDialog(default, fmt, write=self._write_export), self._exported)
 
-    def _write_export(self, choice: ExportChoice | None) -> None:
+    def _write_export(self, choice: ExportChoice) -> str | None:
+        """Write the report as shown (pinned comparison and curves included); None, or what went wrong."""
         from blinacalc.report.export import render
 
-        if choice is None:
-            return
         try:
             text = render(self.calculator.report(), choice.fmt)
             write_atomic(choice.path, text, overwrite=choice.replace, mode=PRIVATE_FILE)
         except FileExistsError:
-            self.notify(f"{choice.path} appeared meanwhile; nothing was overwritten.", severity="error")
-            return
+            return f"{choice.path} appeared meanwhile; nothing was overwritten. Tick Replace or choose another name."
         except OSError as exc:
-            self.notify(f"Could not write {choice.path}: {exc.strerror or exc}", severity="error", timeout=10)
-            return
-        self.notify(f"Report saved to {choice.path}")
+            return f"Could not write {choice.path}: {exc.strerror or exc}"
+        return None
+
+    def _exported(self, choice: ExportChoice | None) -> None:
+        if choice is not None:
+            self.notify(f"Report saved to {choice.path}")
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)

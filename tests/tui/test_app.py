@@ -9,6 +9,7 @@ from rich.console import Console
 from textual.widgets import Select, Static, TabbedContent
 
 from blinacalc import Patient, predict
+from blinacalc.report import content as C
 from blinacalc.report import labels as L
 from blinacalc.tui.app import make_app
 from blinacalc.tui.screens.help import HelpScreen
@@ -55,7 +56,7 @@ async def test_prefilled_patient_shows_the_api_numbers():
     app = make_app(patient, draws=DRAWS)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(app, pilot)
-        side = text_of(app, "#os-summary")
+        side = text_of(app, "#headline") + text_of(app, "#os-summary")
         assert expected_median(patient) in side.replace("\n", " ").replace("  ", " ")
         pred = predict(patient, draws=DRAWS, seed=0)
         for m in (6, 12, 24, 36, 60):
@@ -83,7 +84,7 @@ async def test_each_input_updates_the_numbers(field, value, patient):
         app.screen.query_one(f"#{field}", Select).value = value
         await settle(app, pilot)
         assert app.screen.prediction.inputs == {**patient.to_dict(), "alive_at_months": None}
-        side = " ".join(text_of(app, "#os-summary").split())
+        side = " ".join((text_of(app, "#headline") + text_of(app, "#os-summary")).split())
         assert " ".join(expected_median(patient).split()) in side
         if patient.t411:
             assert "16 of 259" in side  # Topp 2021 Table 1: thin evidence, warned on screen
@@ -98,7 +99,7 @@ async def test_median_equals_blinacalc_summary_at_default_draws(capsys):
     app = make_app(Patient(ecog=0, salvage_line=1, prior_hsct=False, t411=False))
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(app, pilot)
-        side = " ".join(text_of(app, "#os-summary").split())
+        side = " ".join((text_of(app, "#headline") + text_of(app, "#os-summary")).split())
     main(["summary", "--ecog", "0", "--salvage-line", "1", "--prior-hsct", "no", "--t411", "no", "--format", "json"])
     median = json.loads(capsys.readouterr().out)["os"]["median_months"]["estimate"]
     assert f"Median overall survival {median:.1f} mo" in side
@@ -118,10 +119,11 @@ async def test_pin_and_compare():
     app = make_app(Patient(ecog=1), draws=DRAWS)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(app, pilot)
-        await pilot.press("p")
-        app.screen.query_one("#ecog", Select).value = 0
+        await pilot.press("p")  # pins and opens Compare; focus stays on ECOG ...
+        await pilot.press("0")  # ... so the next keystroke changes it
         await settle(app, pilot)
-        side = text_of(app, "#os-summary")
+        assert app.screen.query_one(TabbedContent).active == "compare"
+        side = text_of(app, "#compare-view")
         assert "Compared with the pinned patient" in side
         now, pinned = predict(Patient(ecog=0), draws=DRAWS), predict(Patient(ecog=1), draws=DRAWS)
         d = round(100 * now.os.landmark(12).estimate) - round(100 * pinned.os.landmark(12).estimate)
@@ -129,7 +131,7 @@ async def test_pin_and_compare():
         assert "pinned patient" in text_of(app, "#os-legend")
         await pilot.press("p")
         await settle(app, pilot)
-        assert "Compared with" not in text_of(app, "#os-summary")
+        assert "Compared with" not in (text_of(app, "#headline") + text_of(app, "#os-summary"))
 
 
 async def test_toggles_change_the_plot_legend():
@@ -148,7 +150,7 @@ async def test_tabs_show_cohort_rates_harms_and_evidence():
     app = make_app(draws=DRAWS)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(app, pilot)
-        await pilot.press("2")
+        await pilot.press("]", "]")  # Survival -> Compare -> Response
         assert app.screen.query_one(TabbedContent).active == "response"
         response = text_of(app, "#response-view")
         assert "123/259" in response and "not individualized" in response  # Topp 2021 Table 2
@@ -191,7 +193,7 @@ async def test_alive_at_conditions_the_survival_view():
         await settle(app, pilot)
         pred = app.screen.prediction
         assert pred.alive_at_months == 6.0 and pred.os.conditional_on_alive_at_months == 6.0
-        side = " ".join(text_of(app, "#os-summary").split())
+        side = " ".join((text_of(app, "#headline") + text_of(app, "#os-summary")).split())
         assert "Conditional on being alive 6 months after the first dose" in side
         expected = predict(Patient(ecog=1), draws=DRAWS, alive_at_months=6.0).os.median_months
         assert f"Median overall survival {L.median(expected, '95% interval ')}" in side
@@ -264,8 +266,12 @@ async def test_export_to_a_chosen_path_and_format(tmp_path):
         await pilot.pause()
         assert not isinstance(app.screen, ExportDialog)
         await export_to(app, pilot, tmp_path / "ward" / "report.html", "html")
-        assert not (tmp_path / "ward").exists()  # the folder does not exist: an error, nothing written
-        assert any("Could not write" in m for m in messages(app))
+        assert not (tmp_path / "ward").exists()  # the folder does not exist: an error, nothing written ...
+        assert isinstance(app.screen, ExportDialog)  # ... shown in the dialog, which keeps what was typed
+        assert "Could not write" in str(app.screen.query_one(".dialog-error", Static).content)
+        assert app.screen.query_one("#path", Input).value == str(tmp_path / "ward" / "report.html")
+        await pilot.press("escape")
+        await pilot.pause()
         (tmp_path / "ward").mkdir()
         await export_to(app, pilot, tmp_path / "ward" / "report.html", "html")
         html = (tmp_path / "ward" / "report.html").read_text()
@@ -313,7 +319,7 @@ async def test_scenarios_are_computed_by_the_worker_after_the_result_is_shown(mo
     app = make_app(draws=DRAWS)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(app, pilot)
-        await pilot.press("s", "4")
+        await pilot.press("s", "]", "]", "]", "]")  # what-if curves on; to the Scenarios tab
         app.screen.query_one("#ecog", Select).value = 0
         await settle(app, pilot)
         pred = app.screen.prediction
@@ -321,3 +327,131 @@ async def test_scenarios_are_computed_by_the_worker_after_the_result_is_shown(mo
         assert L.median(expected.median_months, "") in text_of(app, "#scenarios-view")
         assert "cr/crh reached" in text_of(app, "#os-legend")
     assert threads and not any(threads)  # two splits per prediction, none on the main thread
+
+
+# --- keyboard only, at 80 x 24 (issue 15) ---------------------------------------------------------
+@pytest.mark.parametrize(
+    ("factor", "keys", "expected"),
+    [
+        ("ecog", "2", 2),
+        ("ecog", "0", 0),
+        ("salvage_line", "1", 1),
+        ("salvage_line", "9", 5),  # "5th or later"
+        ("prior_hsct", "y", True),
+        ("t411", "n", False),
+        ("t411", "u", None),
+    ],
+)
+async def test_type_to_select_on_a_closed_factor(factor, keys, expected):
+    app = make_app(Patient(t411=True), draws=DRAWS)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        app.screen.query_one(f"#{factor}", Select).focus()
+        await pilot.press(*keys)
+        await settle(app, pilot)
+        assert app.screen.prediction.inputs[factor] == expected
+        assert app.screen.query_one(TabbedContent).active == "survival"  # digits no longer switch tabs
+
+
+async def test_up_and_down_step_a_focused_factor():
+    app = make_app(Patient(ecog=1), draws=DRAWS)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        assert app.screen.focused.id == "ecog"  # focus starts on the first factor
+        await pilot.press("down")
+        await settle(app, pilot)
+        assert app.screen.prediction.inputs["ecog"] == 2
+        await pilot.press("up", "up")
+        await settle(app, pilot)
+        assert app.screen.prediction.inputs["ecog"] == 0
+
+
+async def test_tab_order_and_every_stop_is_visibly_focused():
+    """Tab visits the factors in reading order, then the tab row and the results; each stop is marked."""
+    from textual.widgets import Tabs
+
+    app = make_app(draws=DRAWS)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        seen = []
+        for _ in range(8):
+            widget = app.screen.focused
+            seen.append(widget.id or type(widget).__name__)
+            if isinstance(widget, Select):
+                current = widget.query_one("SelectCurrent")
+                assert current.styles.text_style.reverse and current.styles.text_style.bold, widget.id
+            elif isinstance(widget, Tabs):
+                active = widget.active_tab
+                assert active is not None and active.styles.text_style.reverse  # the active tab, reversed
+            else:
+                assert widget.styles.border_left[0] == "thick", widget  # a scrolled view: a thick bar
+            await pilot.press("tab")
+        assert seen[:5] == ["ecog", "salvage_line", "prior_hsct", "t411", "alive_at"]
+        assert "ContentTabs" in seen  # the tab row (TabbedContent's Tabs)
+
+
+async def test_comparison_is_in_view_after_p_at_80x24():
+    app = make_app(Patient(ecog=1, salvage_line=2, prior_hsct=False), draws=DRAWS)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("p", "0")
+        await settle(app, pilot)
+        view = app.screen.query_one("#compare-view", Static)
+        assert view.region.y + 12 <= 24 and view.region.height >= 10  # on screen, not below the fold
+        text = " ".join(text_of(app, "#compare-view").split())
+        assert "Compared with the pinned patient" in text and "Difference" in text
+        now, then = app.screen.prediction.os, app.screen.pinned.os
+        shown = round(now.median_months.estimate, 1) - round(then.median_months.estimate, 1)
+        assert f"{shown:+.1f} mo" in text  # the difference of the numbers as shown
+
+
+async def test_a_result_being_computed_is_marked_never_shown_as_current(monkeypatch):
+    import threading
+
+    from blinacalc.tui.screens import main as screen_module
+
+    gate = threading.Event()
+    real = screen_module.predict
+
+    def slow(*args, **kwargs):
+        gate.wait(5)
+        return real(*args, **kwargs)
+
+    app = make_app(Patient(ecog=2), draws=DRAWS)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        monkeypatch.setattr(screen_module, "predict", slow)
+        await pilot.press("0")
+        await pilot.pause()
+        assert "updating" in text_of(app, "#headline")
+        assert app.screen.query_one("#os-summary").has_class("-stale")
+        assert "ECOG 2" in text_of(app, "#headline")  # the old warning, shown as the previous inputs'
+        gate.set()
+        await settle(app, pilot)
+        assert "updating" not in text_of(app, "#headline")
+        assert not app.screen.query_one("#os-summary").has_class("-stale")
+        assert app.screen.prediction.inputs["ecog"] == 0
+
+
+async def test_export_keeps_the_view():
+    """The exported report carries what the user was looking at: the comparison and the curves shown."""
+    app = make_app(Patient(ecog=1), draws=DRAWS)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("p", "0", "s")
+        await settle(app, pilot)
+        report = app.screen.report()
+        keys = [s.key for s in report.sections]
+        assert "compare" in keys
+        (plot,) = [b for s in report.sections if s.key == "os" for b in s.blocks if isinstance(b, C.Plot)]
+        roles = [series.role for series in plot.series]
+        assert "pinned" in roles and "scenario_a" in roles and roles.index("pinned") > roles.index("scenario_a")
+
+
+async def test_the_title_and_notes_fit_80_columns():
+    app = make_app(draws=DRAWS)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        assert len(f"blinacalc — {app.screen.sub_title}") <= 64  # the header's room beside its icon and clock
+        note = str(app.screen.query_one("#inputs .note", Static).content)
+        assert len(note) <= 78

@@ -151,7 +151,7 @@ async def test_theme_and_landmarks_come_from_the_settings_and_a_new_theme_is_kep
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(app, pilot)
         assert app.theme == "nord"
-        rows = [line.split() for line in text_of(app, "#os-summary").splitlines()]
+        rows = [line.split() for line in (text_of(app, "#headline") + text_of(app, "#os-summary")).splitlines()]
         table = [row for row in rows if row and row[0].isdigit()]
         pred = predict(Patient(), draws=DRAWS, seed=0)
         assert [row[:2] for row in table] == [

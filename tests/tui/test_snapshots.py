@@ -31,22 +31,38 @@ def test_survival_tab(snap_compare, size):
 def test_response_tab(snap_compare, size):
     async def run_before(pilot) -> None:
         await _settled(pilot)
-        await pilot.press("2")
+        await pilot.press("]", "]")
         await pilot.pause()
 
     assert snap_compare(make_app(PATIENT), terminal_size=size, run_before=run_before)
 
 
-def test_pinned_comparison(snap_compare):
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+def test_pinned_comparison(snap_compare, size):
+    """After p and one keystroke (ECOG 0 typed on the focused factor): the Compare tab, in full view."""
+
     async def run_before(pilot) -> None:
         await _settled(pilot)
-        await pilot.press("p")
-        pilot.app.screen.query_one("#ecog").value = 0
+        await pilot.press("p", "0")
         await _settled(pilot)
         pilot.app.clear_notifications()
         await pilot.pause()
 
-    assert snap_compare(make_app(PATIENT), terminal_size=(120, 40), run_before=run_before)
+    assert snap_compare(make_app(PATIENT), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+def test_updating_state(snap_compare, size):
+    """While a new result computes, the old one is dimmed and the headline says "updating…"."""
+
+    async def run_before(pilot) -> None:
+        await _settled(pilot)
+        screen = pilot.app.screen
+        screen.patient = Patient(ecog=0)  # inputs changed, result not yet delivered
+        screen.updating = True
+        await pilot.pause()
+
+    assert snap_compare(make_app(PATIENT), terminal_size=size, run_before=run_before)
 
 
 def test_help(snap_compare):

@@ -6,6 +6,7 @@ reports I/O errors. Escape always cancels (the dialog returns None).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -144,11 +145,17 @@ class ExportChoice:
 
 
 class ExportDialog(_FormDialog):
-    """Where to write the report and in which format. An existing file is replaced only if asked."""
+    """Where to write the report and in which format. An existing file is replaced only if asked.
 
-    def __init__(self, default: Path, fmt: str = "markdown") -> None:
+    ``write`` writes the choice and returns None, or an error message: the dialog then stays open with the
+    message under the fields, so nothing typed is lost."""
+
+    def __init__(
+        self, default: Path, fmt: str = "markdown", write: Callable[[ExportChoice], str | None] | None = None
+    ) -> None:
         super().__init__()
-        self._default, self._fmt = default.with_suffix(EXPORT_EXTENSIONS[fmt]), fmt
+        self._default, self._fmt = default.resolve().with_suffix(EXPORT_EXTENSIONS[fmt]), fmt
+        self._write = write
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
@@ -162,6 +169,7 @@ class ExportDialog(_FormDialog):
                 yield Label("File", classes="dialog-label")
                 yield Input(str(self._default), id="path", compact=True)
             yield Checkbox("Replace the file if it exists", id="replace", compact=True)
+            yield Static(id="writes", classes="dialog-note")
             yield Static(classes="dialog-error")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Export", variant="primary", id="ok", compact=True)
@@ -169,6 +177,16 @@ class ExportDialog(_FormDialog):
 
     def on_mount(self) -> None:
         self.query_one("#path", Input).focus()
+        self._show_target()
+
+    def on_input_changed(self) -> None:
+        self._show_target()
+
+    def _show_target(self) -> None:
+        """The full path that Enter will write, before anything is written."""
+        text = self.query_one("#path", Input).value.strip()
+        where = str(Path(text).expanduser().resolve()) if text else "(no file name yet)"
+        self.query_one("#writes", Static).update(Text(printable(f"Will write: {where}")))
 
     def on_select_changed(self, event: Select.Changed) -> None:
         """Follow the format with the file's extension, if it has one of ours."""
@@ -190,4 +208,9 @@ class ExportDialog(_FormDialog):
         if path.exists() and not replace:
             self.show_error(f"{path} exists: tick Replace to overwrite it, or choose another name.")
             return
-        self.dismiss(ExportChoice(path, str(self.query_one("#fmt", Select).value), replace))
+        choice = ExportChoice(path.resolve(), str(self.query_one("#fmt", Select).value), replace)
+        problem = self._write(choice) if self._write is not None else None
+        if problem is not None:
+            self.show_error(problem)
+            return
+        self.dismiss(choice)

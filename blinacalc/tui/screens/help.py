@@ -15,15 +15,17 @@ from blinacalc.report import labels as L
 from blinacalc.report import richview
 
 KEYS = (
-    ("Tab / Shift+Tab", "move between the factors and the tabs"),
-    ("Enter, arrows, typing", "open a factor, pick a value, confirm"),
-    ("p", "pin this patient, then change a factor to compare"),
+    ("Tab / Shift+Tab", "move between the factors, the tab row and the results"),
+    ("0 1 2 … / y n u", "on a factor: type its value (ECOG 0-2, salvage line 1-5, yes/no/unknown); no need to open it"),
+    ("Up / Down", "on a factor: step to the previous or next value"),
+    ("Enter", "open a factor's list"),
+    ("[ / ]", "previous / next tab (Survival, Compare, Response, RFS, Scenarios, Harms, Evidence & method)"),
+    ("p", "pin this patient and open Compare; change a factor to compare (p again unpins)"),
     ("c", "show or hide the standard-chemotherapy comparator"),
     ("s", "show or hide the what-if curves (CR/CRh reached or not, from the 3-month landmark)"),
     ("Survival selector", "from first dose, or given alive at a follow-up visit (months after first dose)"),
     ("Ctrl+S", "save the current factors as a named scenario (no identifiers)"),
     ("o", "saved scenarios: open (Enter), save (n), rename (r), delete (d)"),
-    ("1-6", "Survival, Response, RFS, Scenarios, Harms, Evidence & method"),
     ("m", "evidence, method and limitations"),
     ("e", "export the report: choose the file and format; replaces only if asked"),
     ("Ctrl+P", "command palette: export, compare, theme, ..."),

@@ -23,11 +23,13 @@ from blinacalc.core.patient import Patient
 from blinacalc.core.result import Prediction
 from blinacalc.report import content as C
 from blinacalc.report import evidenceview, richview
+from blinacalc.report.plot import Series
 from blinacalc.store import Scenario
 from blinacalc.tui.widgets.inputs import InputsPanel
 from blinacalc.tui.widgets.survival import SurvivalPlot, colours_for, legend
 
-TABS = ("survival", "response", "rfs", "scenarios", "harms", "evidence")
+TABS = ("survival", "compare", "response", "rfs", "scenarios", "harms", "evidence")
+UPDATING = "⟳ updating…"
 
 
 def _section(section: C.Section, skip: tuple[type, ...] = ()) -> RenderableType:
@@ -40,6 +42,7 @@ class MainScreen(Screen):
     pinned: reactive[Prediction | None] = reactive(None)
     show_chemo: reactive[bool] = reactive(True)
     show_scenarios: reactive[bool] = reactive(False)
+    updating: reactive[bool] = reactive(True, init=False)
 
     scenario: reactive[Scenario | None] = reactive(None, init=False)
 
@@ -69,8 +72,12 @@ class MainScreen(Screen):
                 with Vertical(id="plot-column"):
                     yield SurvivalPlot(id="os-plot")
                     yield Static(id="os-legend")
-                with VerticalScroll(id="os-side"):
-                    yield Static("Computing…", id="os-summary")
+                with Vertical(id="side"):
+                    yield Static(UPDATING, id="headline")
+                    with VerticalScroll(id="os-side"):
+                        yield Static(id="os-summary")
+            with TabPane("Compare", id="compare"), VerticalScroll():
+                yield Static(id="compare-view")
             for pane_id, title in (
                 ("response", "Response"),
                 ("rfs", "RFS"),
@@ -89,6 +96,7 @@ class MainScreen(Screen):
         self._show_scenario()
         self.query_one("#harms-view", Static).update(_section(C.potential_harms()))
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self._render_survival())
+        self.watch_updating(True)
         self.compute(self.patient, self.alive_at)
 
     # --- inputs -> prediction ------------------------------------------------------------------
@@ -97,8 +105,12 @@ class MainScreen(Screen):
             return  # e.g. each selector reports its initial value on mount: nothing to recompute
         self.patient = event.patient
         self.alive_at = event.alive_at
+        self.updating = True
         self._show_scenario()
         self.compute(event.patient, event.alive_at)
+
+    def on_resize(self) -> None:
+        self._show_scenario()
 
     def open_scenario(self, scenario: Scenario) -> None:
         """Show a saved scenario: its factors go into the inputs, which recompute as usual."""
@@ -111,7 +123,9 @@ class MainScreen(Screen):
 
     def _show_scenario(self) -> None:
         """The header names the saved scenario shown, and says when a factor has since changed."""
-        base = f"illustrative, not for clinical decisions · evidence {load_evidence().version}"
+        base = "illustrative, not for clinical decisions"
+        if self.size.width >= 110:  # the evidence version is in Evidence & method and help; here when it fits
+            base += f" · evidence {load_evidence().version}"
         sc = self.scenario
         if sc is None:
             self.sub_title = base
@@ -134,7 +148,11 @@ class MainScreen(Screen):
 
     def _deliver(self, patient: Patient, alive_at: float | None, result: Prediction) -> None:
         if (patient, alive_at) == (self.patient, self.alive_at):  # a result for inputs since changed is dropped
+            changed = result != self.prediction
             self.prediction = result
+            self.updating = False
+            if changed:
+                self.query_one("#os-side", VerticalScroll).scroll_home(animate=False)  # a new patient: from the top
 
     def _scenarios_ready(self, result: Prediction) -> None:
         if result == self.prediction and result is not self.prediction:
@@ -152,6 +170,7 @@ class MainScreen(Screen):
 
     def watch_pinned(self) -> None:
         self._render_survival()
+        self._render_compare()
 
     def watch_show_chemo(self) -> None:
         self._render_survival()
@@ -178,21 +197,49 @@ class MainScreen(Screen):
         else:
             view.update("Computing…")
 
+    def watch_updating(self, updating: bool) -> None:
+        """A result for inputs that have since changed is marked, never shown as current."""
+        for selector in ("#headline", "#os-summary", "#os-plot", "#compare-view"):
+            self.query_one(selector).set_class(updating, "-stale")
+        self._render_headline()
+
+    def _render_headline(self) -> None:
+        """Median and 1-year survival with intervals, and the warnings: always in view, never scrolled."""
+        if not self.is_mounted:
+            return
+        pred = self.prediction
+        parts: list[RenderableType] = []
+        if self.updating:
+            parts.append(Text(UPDATING + (" (the numbers below are for the previous inputs)" if pred else ""), "bold"))
+        if pred is not None:
+            parts += [richview.paragraph(t) for t in C.headline(pred)]
+            parts += [richview.paragraph(C.Text(w, "warning")) for w in pred.warnings]
+        self.query_one("#headline", Static).update(Group(*parts))
+
     def _render_survival(self) -> None:
         pred = self.prediction
         if pred is None or not self.is_mounted:
             return
         # The what-if curves join the plot when the worker has computed them (_scenarios_ready).
-        what_if = self.show_scenarios and pred.scenarios.computed
-        series = C.os_series(pred, chemo=self.show_chemo, scenarios=what_if, pinned=self.pinned)
+        series = self._series(pred)
         colours = colours_for(self.app.current_theme.dark)
         self.query_one(SurvivalPlot).draw(series, colours)
         self.query_one("#os-legend", Static).update(legend(series, colours))
-        parts: list[RenderableType] = [richview.paragraph(C.Text(w, "warning")) for w in pred.warnings]
-        parts.append(_section(C.overall_survival(pred, compact=True, landmarks=self.landmarks), skip=(C.Plot,)))
-        if self.pinned is not None:
-            parts += [Text(), _section(C.comparison(pred, self.pinned, self.landmarks))]
-        self.query_one("#os-summary", Static).update(Group(*parts))
+        section = C.overall_survival(pred, compact=True, landmarks=self.landmarks, with_headline=False)
+        self.query_one("#os-summary", Static).update(_section(section, skip=(C.Plot,)))
+        self._render_headline()
+        self._render_compare()
+
+    def _series(self, pred: Prediction) -> tuple[Series, ...]:
+        what_if = self.show_scenarios and pred.scenarios.computed
+        return C.os_series(pred, chemo=self.show_chemo, scenarios=what_if, pinned=self.pinned)
+
+    def _render_compare(self) -> None:
+        pred, view = self.prediction, self.query_one("#compare-view", Static)
+        if self.pinned is None:
+            view.update(Text("Nothing pinned. Press p to pin this patient, then change a factor to compare."))
+        elif pred is not None:
+            view.update(_section(C.comparison(pred, self.pinned, self.landmarks)))
 
     def _evidence(self) -> RenderableType:
         report = evidenceview.report(load_evidence())
@@ -203,15 +250,30 @@ class MainScreen(Screen):
         assert self.prediction is not None
         sc = self.scenario
         title = sc.title if sc is not None and sc.patient == self.patient else None
-        return C.build(self.prediction, landmarks=self.landmarks, scenario=title)
+        what_if = self.show_scenarios and self.prediction.scenarios.compute().computed
+        return C.build(
+            self.prediction,
+            landmarks=self.landmarks,
+            scenario=title,
+            pinned=self.pinned,
+            chemo=self.show_chemo,
+            what_if=what_if,
+        )
 
     # --- actions (bound in the app) ------------------------------------------------------------
     def toggle_pin(self) -> None:
+        """Pin the patient shown and open the Compare tab (focus stays on the factor, so the next keystroke
+        changes it); pressing again unpins."""
         if self.pinned is None and self.prediction is not None:
             self.pinned = self.prediction
-            self.notify("Pinned this patient: change a factor to compare.", timeout=3)
+            self.show_tab("compare")
+            self.notify("Pinned: change a factor to compare.", timeout=3)
         else:
             self.pinned = None
 
     def show_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
+
+    def step_tab(self, step: int) -> None:
+        tabs = self.query_one(TabbedContent)
+        tabs.active = TABS[(TABS.index(tabs.active) + step) % len(TABS)]

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from textual import events
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.widget import Widget
@@ -14,8 +18,12 @@ from blinacalc.report import labels as L
 
 
 def options(f: F.Factor) -> list[tuple[str, object]]:
-    """A factor's pick list: its levels in words (the last one "or later" where open-ended), then unknown."""
+    """A factor's pick list: its levels in words (the last one "or later" where open-ended), then unknown.
+
+    Ordinal levels the model does not tell apart say so: every line after the first non-numerator one is
+    modelled like it ("3rd salvage · as 2nd")."""
     out: list[tuple[str, object]] = []
+    others = [v for v in f.levels if v not in f.numerator]
     for i, value in enumerate(f.levels):
         if f.style == "grade":
             text = f"{value} · {dict(f.levels_text)[value]}"
@@ -23,6 +31,8 @@ def options(f: F.Factor) -> list[tuple[str, object]]:
             text = f"{F.ordinal(int(value))} salvage"  # type: ignore[call-overload]
             if f.open_top and i == len(f.levels) - 1:
                 text = f"{F.ordinal(int(value))} or later"  # type: ignore[call-overload]
+            if others and value != others[0] and value in others:
+                text += f" · as {F.ordinal(int(others[0]))}"  # type: ignore[call-overload]
         else:
             text = "yes" if value else "no"
         out.append((text, value))
@@ -47,6 +57,52 @@ def _option_value(f: F.Factor, value: object) -> object:
     return value
 
 
+def typed_value(f: F.Factor, character: str) -> object:
+    """The value a keystroke picks on a closed factor: a digit for an integer factor (the last level for any
+    higher digit where the list is open-ended), y/n for yes/no; u for unknown; ``None`` for any other key."""
+    if character == "u":
+        return L.UNKNOWN
+    if f.kind == "boolean":
+        return {"y": True, "n": False}.get(character)
+    if character.isdigit() and character.isascii():
+        value = int(character)
+        if value in f.levels:
+            return value
+        top = f.levels[-1]
+        if f.open_top and isinstance(top, int) and value > top:
+            return top
+    return None
+
+
+class FactorSelect(Select[object]):
+    """A factor's pick list that also takes its value typed while closed (``0``-``2``, ``y``/``n``/``u``)
+    and steps with Up/Down; Enter or Space opens the list."""
+
+    BINDINGS = [
+        Binding("enter,space", "show_overlay", "Show menu", show=False),
+        Binding("up", "step(-1)", "Previous value", show=False),
+        Binding("down", "step(1)", "Next value", show=False),
+    ]
+
+    def __init__(self, factor: F.Factor, **kwargs: Any) -> None:
+        super().__init__(options(factor), **kwargs)
+        self.factor = factor
+
+    def on_key(self, event: events.Key) -> None:
+        if self.expanded or event.character is None:
+            return
+        value = typed_value(self.factor, event.character.lower())
+        if value is not None:
+            self.value = value
+            event.stop()
+            event.prevent_default()
+
+    def action_step(self, step: int) -> None:
+        values = [v for _, v in options(self.factor)]
+        i = values.index(self.value) if self.value in values else 0
+        self.value = values[max(0, min(len(values) - 1, i + step))]
+
+
 class InputsPanel(Widget):
     """Posts :class:`InputsPanel.Changed` with a validated :class:`Patient` whenever a factor changes."""
 
@@ -68,8 +124,8 @@ class InputsPanel(Widget):
             with Horizontal(classes="factors"):
                 for f in pair:
                     yield Label(f.short, classes="factor-label")
-                    yield Select(
-                        options(f),
+                    yield FactorSelect(
+                        f,
                         value=_option_value(f, values[f.name]),
                         allow_blank=False,
                         compact=True,
