@@ -1,8 +1,10 @@
 """Atomic, private file writes, shared by every writer (store, calibration, reports, the draw cache, batch).
 
 Rules: every file blinacalc creates is 0600 and every folder 0700; a file is published whole or not at
-all; a crash or kill at any point leaves no partial output and no temporary file; only regular files are
-ever replaced.
+all; a crash or kill leaves no partial output and (with ``O_TMPFILE``, Linux) no temporary file: where
+the kernel refuses to name an unnamed file, a short pid-named temporary file can outlive a kill until
+the next write to that folder removes it; only regular files are ever replaced (through symbolic links,
+their targets).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ class NotRegularFileError(OSError):
     """The path exists and is not a regular file (a folder, device, FIFO or socket): never replaced."""
 
     def __init__(self, path: Path, kind: str) -> None:
-        super().__init__(errno.EEXIST, f"{path} is a {kind}, not a regular file; nothing was written", str(path))
+        super().__init__(errno.EEXIST, f"{path} is a {kind}, not a regular file", str(path))
         self.path = path
 
 
@@ -161,7 +163,9 @@ def atomic_open(
     file system allows it. A ``path`` that is not a regular file raises :class:`NotRegularFileError`,
     before any work. Writers can stream: nothing is buffered beyond the usual file buffer.
     """
-    path = Path(path)
+    # Write through a symbolic link to its target (replacing the link itself would silently detach the
+    # user's file, e.g. a settings file kept with their dotfiles); a dangling link creates its target.
+    path = Path(os.path.realpath(path))
     check_regular_target(path)
     if not overwrite and path.exists():  # fail before doing the work; re-checked atomically below
         raise FileExistsError(errno.EEXIST, "file exists", str(path))

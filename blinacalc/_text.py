@@ -5,6 +5,8 @@
 * :func:`csv_cell` for spreadsheets (OWASP "CSV injection"): a cell that a spreadsheet would run as a
   formula (starting ``=``, ``+``, ``-``, ``@``, tab or carriage return) gets a leading ``'``; controls
   other than tab and line breaks are escaped too.
+* :func:`parse_int` and :func:`parse_decimal` read numbers typed or stored as text: plain ASCII digits
+  only, so that ``1_0``, ``1e1`` or non-ASCII digits are never read as numbers.
 * :func:`markdown` for markdown/HTML: markup characters are backslash-escaped, and ``<`` that could open
   a tag and ``&`` that could open an entity become entities, so nothing in the text can become a tag,
   link, table cell or emphasis.
@@ -31,8 +33,12 @@ def printable(text: str) -> str:
 
 
 def csv_cell(text: str) -> str:
-    """A CSV cell no spreadsheet will run as a formula, and no terminal as a control sequence."""
-    if text.startswith(_FORMULA_START):
+    """A CSV cell no spreadsheet will run as a formula, and no terminal as a control sequence.
+
+    A carriage return becomes a line feed: Python's csv writer (before 3.13) leaves a lone CR unquoted,
+    and a spreadsheet would start a new row there, with whatever follows at the start of a cell."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if text.startswith((*_FORMULA_START, "\n")):
         text = "'" + text
     return _CONTROLS_IN_CELL.sub(_escape, text)  # tabs and line breaks are data here (the writer quotes them)
 
@@ -46,3 +52,21 @@ def markdown(text: str, *, cell: bool = False) -> str:
         text = re.sub(r"^([#+\-=>])", r"\\\1", text)  # a heading, list item, rule or quote at the line start
         text = re.sub(r"^(\d+)\.(?=\s|$)", r"\1\\.", text)  # an ordered list item
     return printable(text)
+
+
+_INTEGER = re.compile(r"\s*([+-]?[0-9]+)(?:\.0+)?\s*", flags=re.ASCII)
+_DECIMAL = re.compile(r"\s*([+-]?[0-9]+(?:\.[0-9]+)?)\s*", flags=re.ASCII)
+
+
+def parse_int(text: str) -> int | None:
+    """An integer written in plain ASCII digits (``1.0`` from a spreadsheet too), else None.
+
+    ``int()`` would also read ``1_0`` as 10 and Arabic-Indic or full-width digits as numbers."""
+    match = _INTEGER.fullmatch(text)
+    return int(match.group(1)) if match else None
+
+
+def parse_decimal(text: str) -> float | None:
+    """A decimal number in plain ASCII digits (no exponent, underscores, inf or nan), else None."""
+    match = _DECIMAL.fullmatch(text)
+    return float(match.group(1)) if match else None

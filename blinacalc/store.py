@@ -35,6 +35,7 @@ from blinacalc._fs import (
     make_private_dirs,
     write_atomic,
 )
+from blinacalc._text import parse_int
 from blinacalc.core.defaults import DEFAULT_DRAWS, DEFAULT_LANDMARKS, DRAWS_RANGE, LANDMARK_MONTHS, MAX_DRAWS, MIN_DRAWS
 from blinacalc.core.patient import InputError, Patient
 
@@ -218,18 +219,18 @@ def parse_setting(key: str, value: object) -> object:
             raise InputError("theme", f"expected a theme name such as textual-dark or nord, got {value!r}")
         return value
     if key == "draws":
-        if isinstance(value, str) and value.strip().isdigit():
-            value = int(value)
+        if isinstance(value, str):
+            value = parse_int(value) if parse_int(value) is not None else value
         if isinstance(value, bool) or not isinstance(value, int) or not MIN_DRAWS <= value <= MAX_DRAWS:
             raise InputError("draws", f"expected an integer from {DRAWS_RANGE}, got {value!r}")
         return value
     if key == "landmarks":
         allowed = ", ".join(map(str, LANDMARK_CHOICES))
         if isinstance(value, str):
-            try:
-                value = [int(v) for v in value.replace(" ", "").split(",") if v]
-            except ValueError:
-                raise InputError("landmarks", f"expected months from {allowed}, got {value!r}") from None
+            months = [parse_int(v) for v in value.replace(" ", "").split(",") if v]
+            if any(m is None for m in months):
+                raise InputError("landmarks", f"expected months from {allowed}, got {value!r}")
+            value = months
         if (
             not isinstance(value, list)
             or not value
@@ -289,6 +290,7 @@ def read_bounded(path: Path) -> bytes:
     raises :class:`NotRegularFileError` at once (opened non-blocking, so a FIFO cannot hang the program)."""
     import stat
 
+    check_regular_target(path)  # before opening: opening a device can have side effects
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     try:
         mode = os.fstat(fd).st_mode
@@ -380,8 +382,9 @@ class Store:
                 if now != raw:  # another instance replaced it meanwhile: read that instead
                     return self._read(path, parse, lock, held)
                 aside = move_aside(path)
-        except OSError as exc:
-            self._warn(f"{path} cannot be read ({problem}) and could not be moved aside ({exc.strerror or exc})")
+        except (OSError, StoreError) as exc:
+            why = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+            self._warn(f"{path} cannot be read ({problem}) and could not be moved aside ({why})")
             return None
         self._warn(f"{path} could not be read ({problem}); moved it to {aside.name} and started afresh")
         return None
@@ -426,7 +429,13 @@ class Store:
                     "format": SCENARIOS_FORMAT,
                     "scenarios": {name: s.to_dict() for name, s in sorted(current.items())},
                 }
-                write_atomic(path, json.dumps(doc, indent=2) + "\n", mode=PRIVATE_FILE)
+                text = json.dumps(doc, indent=2) + "\n"
+                if len(text.encode()) > MAX_FILE_BYTES:  # it could not be read back: refuse, lose nothing
+                    raise StoreError(
+                        f"cannot save to {path}: the saved scenarios would exceed {MAX_FILE_BYTES:,} bytes; "
+                        "delete some first (blinacalc scenarios delete NAME)"
+                    )
+                write_atomic(path, text, mode=PRIVATE_FILE)
         except OSError as exc:
             raise StoreError(f"cannot save to {path}: {exc.strerror or exc}") from None
 

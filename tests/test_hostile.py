@@ -399,3 +399,73 @@ def test_a_reader_that_goes_away_gets_no_error_message(tmp_path):
     err = proc.stderr.read().decode()
     proc.wait(timeout=60)
     assert "Broken pipe" not in err and "error" not in err and "Traceback" not in err
+
+
+# --- found by review (helper-2) ----------------------------------------------------------------------
+def test_a_carriage_return_cannot_start_a_new_spreadsheet_row(tmp_path):
+    """Python's csv writer (before 3.13) leaves a lone CR unquoted: a spreadsheet starts a new row there,
+    and '=1+2' lands at the start of a cell. Read the whole output back: one row per patient."""
+    src = tmp_path / "r.csv"
+    src.write_text('id,ecog,salvage_line,prior_hsct,t411\n"x\r=1+2",1,,,\n', encoding="utf-8", newline="")
+    out = tmp_path / "o.csv"
+    assert _run("batch", str(src), "--draws", "200", "-o", str(out)).returncode == 0
+    raw = out.read_bytes()
+    rows = [r for r in csv.reader(io.StringIO(raw.decode().replace("\n", "\r\n")), strict=True)]
+    assert len(rows) == 2 and not any(cell.startswith("=") for row in rows for cell in row)
+    assert b"\r" not in raw
+
+
+@pytest.mark.parametrize("kind", ["fifo", "zero"])
+def test_the_draw_cache_never_blocks_or_exhausts_memory(tmp_path, kind):
+    from blinacalc.core.drawcache import DrawCache
+
+    cache = DrawCache(tmp_path)
+    path = cache.file(200, 0)
+    if kind == "fifo":
+        os.mkfifo(path)
+    else:
+        path.symlink_to("/dev/zero")
+    assert cache.load(path, 200) is None  # returns at once: not a regular file of ours
+
+
+def test_a_device_or_endless_line_is_not_a_cohort_file(tmp_path):
+    out = _run("batch", "/dev/zero", timeout=30)
+    assert out.returncode == 2 and "device" in out.stderr and "Traceback" not in out.stderr
+    long = tmp_path / "long.csv"
+    long.write_text("id,ecog,salvage_line,prior_hsct,t411\n" + "a" * 1_200_000 + "\n", encoding="utf-8")
+    out = _run("batch", str(long), "-o", str(tmp_path / "o.csv"), timeout=60)
+    assert out.returncode == 2 and "line 2 is longer than" in out.stderr and not (tmp_path / "o.csv").exists()
+
+
+def test_writing_through_a_symlink_keeps_the_link(isolated_home, tmp_path):
+    """A settings file kept elsewhere (dotfiles) and linked in stays linked: its target is updated."""
+    dotfile = tmp_path / "dotfiles" / "settings.toml"
+    dotfile.parent.mkdir()
+    dotfile.write_text("format = 1\ndraws = 500\n")
+    link = paths().settings
+    link.parent.mkdir(parents=True, exist_ok=True)
+    link.symlink_to(dotfile)
+    assert _run("settings", "set", "draws", "700").returncode == 0
+    assert link.is_symlink() and "draws = 700" in dotfile.read_text()
+
+
+@pytest.mark.parametrize("value", ["\u00b2", "\u0661\u0660\u0660\u0660", "1_000"])
+def test_settings_numbers_are_plain_ascii_digits(value):
+    out = _run("settings", "set", "draws", value)
+    assert out.returncode == 2 and "Traceback" not in out.stderr and out.stderr.count("\n") == 1
+
+
+def test_a_save_that_could_not_be_read_back_is_refused(monkeypatch, capsys):
+    """Saving past the size the reader accepts would have moved every scenario aside on the next read."""
+    monkeypatch.setattr("blinacalc.store.MAX_FILE_BYTES", 320)
+    assert main(["scenarios", "save", "a1", "--ecog", "1", "--label", "first of several"]) == 0
+    assert main(["scenarios", "save", "a2", "--ecog", "0", "--label", "second one, longer than the rest"]) == 1
+    assert "would exceed" in capsys.readouterr().err
+    assert list(Store().scenarios()) == ["a1"]  # nothing lost
+
+
+def test_output_dash_is_standard_output(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    out = _run("summary", "--draws", "200", "--format", "json", "-o", "-")
+    assert out.returncode == 0 and json.loads(out.stdout)["schema"] == "blinacalc.prediction/2"
+    assert not (tmp_path / "-").exists()

@@ -22,7 +22,7 @@ def run(args: argparse.Namespace) -> int:
     if sys.stderr.isatty() and source.is_file():
         progress, stop = batch.progress_reporter(source)
     refused: list[str] = []
-    target = Path(args.output) if args.output else None
+    target = Path(args.output) if args.output not in (None, "-") else None
     sink = (
         atomic_open(target, overwrite=args.force, mode=PRIVATE_FILE, newline="")
         if target is not None

@@ -90,12 +90,12 @@ def add_output_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def int_or_text(text: str) -> int | str:
-    """An integer written in plain ASCII digits (``1.0`` from a spreadsheet too); anything else is returned as
-    text, to be refused by its checker (``int()`` would read ``1_0`` as 10 and Arabic-Indic digits as numbers)."""
-    import re
+    """An integer in plain ASCII digits (:func:`blinacalc._text.parse_int`), else the text itself, to be
+    refused by its checker with the value named."""
+    from blinacalc._text import parse_int
 
-    match = re.fullmatch(r"\s*(-?[0-9]+)(?:\.0+)?\s*", text, flags=re.ASCII)
-    return int(match.group(1)) if match else text
+    value = parse_int(text)
+    return text if value is None else value
 
 
 def patient_from_args(args: argparse.Namespace, base: Patient | None = None) -> Patient:
@@ -129,7 +129,7 @@ def emit(command: str, args: argparse.Namespace, report: Report | None, json_dat
 
     if args.format == "json":
         text = json.dumps(json_data, indent=2, allow_nan=False) + "\n"
-    elif args.output is None and args.format == "rich":
+    elif args.output in (None, "-") and args.format == "rich":
         print_rich(report)
         return ExitCode.OK
     else:
@@ -142,7 +142,7 @@ def emit(command: str, args: argparse.Namespace, report: Report | None, json_dat
 
 def write_text(command: str, args: argparse.Namespace, text: str) -> int:
     """``text`` to stdout, or atomically to ``-o FILE`` (never replacing it without ``--force``)."""
-    if args.output is None:
+    if args.output in (None, "-"):  # "-": standard output, as usual on the command line
         sys.stdout.write(text)
         return ExitCode.OK
     path = Path(args.output)
@@ -198,7 +198,6 @@ def run_inputs(args: argparse.Namespace, store: Store) -> tuple[Patient, Scenari
 
 def alive_at_from_args(args: argparse.Namespace) -> float | None:
     """``--alive-at`` as months (plain decimal digits only), checked; ``None`` when not given."""
-    import re
 
     from blinacalc.core.model import check_alive_at
     from blinacalc.core.patient import InputError
@@ -206,10 +205,13 @@ def alive_at_from_args(args: argparse.Namespace) -> float | None:
     text = getattr(args, "alive_at", None)
     if text is None:
         return None
+    from blinacalc._text import parse_decimal
+
     try:
-        if not re.fullmatch(r"[0-9]+(\.[0-9]+)?", text.strip(), flags=re.ASCII):
+        value = parse_decimal(text)
+        if value is None:
             raise ValueError(text)
-        return check_alive_at(float(text))
+        return check_alive_at(value)
     except (ValueError, InputError):
         raise InputError(
             "alive_at_months", f"expected months since the first dose, from 0 to less than {HORIZON:g}, got {text!r}"

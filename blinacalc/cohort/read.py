@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,11 +15,6 @@ from blinacalc.core.patient import InputError, Patient
 
 class CohortFileError(Exception):
     """The file as a whole cannot be used: one line for the user (exit code 2)."""
-
-
-def factor_columns() -> tuple[str, ...]:
-    """Every factor's column (the factor table's names)."""
-    return tuple(f.name for f in F.factors())
 
 
 def required_factor_columns() -> tuple[str, ...]:
@@ -58,9 +54,12 @@ class CohortReader:
             raise CohortFileError(f"{path}: no such file")
         if path.is_dir():
             raise CohortFileError(f"{path} is a folder, not a CSV file")
+        mode = path.stat().st_mode
+        if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) or stat.S_ISSOCK(mode):
+            raise CohortFileError(f"{path} is a device or socket, not a CSV file")  # a FIFO (<(...)) is fine
         fh = path.open(encoding="utf-8-sig", newline="")
         try:
-            reader = csv.reader(fh)
+            reader = csv.reader(_bounded_lines(fh, path))
             header = next(reader, None)
         except UnicodeDecodeError:
             fh.close()
@@ -89,7 +88,7 @@ class CohortReader:
     def rows(self) -> Iterator[tuple[int, list[str], dict[str, str] | None]]:
         """(line number, raw cells, cells by column) per data row; the dict is None if the row has the wrong
         number of fields. Blank lines are skipped. Raises CohortFileError for text that is not UTF-8."""
-        reader = csv.reader(self.fh)
+        reader = csv.reader(_bounded_lines(self.fh, self.path, first=2))
         width = len(self.keys)
         line = 1
         try:
@@ -106,6 +105,20 @@ class CohortReader:
 
     def close(self) -> None:
         self.fh.close()
+
+
+MAX_LINE_CHARS = 1_000_000
+
+
+def _bounded_lines(fh: IO[str], path: Path, first: int = 1) -> Iterator[str]:
+    """The file's lines (numbered from ``first``), refusing one longer than ``MAX_LINE_CHARS``: not a cohort
+    file, and it would fill memory."""
+    number = first - 1
+    while line := fh.readline(MAX_LINE_CHARS + 1):
+        number += 1
+        if len(line) > MAX_LINE_CHARS and not line.endswith("\n"):
+            raise CohortFileError(f"{path}: line {number} is longer than {MAX_LINE_CHARS:,} characters; not a CSV file")
+        yield line
 
 
 def _first_non_utf8_line(path: Path) -> int | None:

@@ -114,11 +114,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.n < 1 or not 0 <= args.missing < 1 or args.seed < 0:
         parser.error("-n must be >= 1, --missing in [0, 1) and --seed >= 0")
+    from blinacalc._fs import NotRegularFileError
+    from blinacalc._text import printable
+
+    def fail(message: str, code: int) -> int:
+        print(printable(f"{parser.prog}: error: {message}"), file=sys.stderr)
+        return code
+
     try:
         write_csv(Path(args.output) if args.output else None, args.n, args.seed, args.missing)
     except FileExistsError:
-        print(f"{parser.prog}: error: -o/--output: {args.output} exists; choose another name", file=sys.stderr)
-        return 2
+        return fail(f"-o/--output: {args.output} exists; choose another name", 2)
+    except NotRegularFileError as exc:
+        return fail(f"-o/--output: {exc.strerror}", 2)
+    except OSError as exc:
+        return fail(f"cannot write {args.output or 'standard output'}: {exc.strerror or exc}", 1)
     return 0
 
 

@@ -15,7 +15,6 @@ counted by reason. lifelines is imported here, never on the calculator's own pat
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -87,12 +86,11 @@ def _time(text: str, unit: str) -> float:
     text = text.strip()
     if not text:
         raise ValueError("missing time")
-    try:
-        value = float(text)
-    except ValueError:
-        raise ValueError("time not a number") from None
-    if not math.isfinite(value):
-        raise ValueError("time not finite")
+    from blinacalc._text import parse_decimal
+
+    value = parse_decimal(text)
+    if value is None:
+        raise ValueError("time not a number")
     if value < 0:
         raise ValueError("negative time")
     return value / DAYS_PER_MONTH if unit == "days" else value

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import stat
 from dataclasses import fields
 from functools import lru_cache
 from pathlib import Path
@@ -24,9 +26,11 @@ from blinacalc.core import factors as F
 from blinacalc.core.result import MONTHS
 
 FORMAT = 3
-MAX_DRAWS = 5000  # about 24 MB on disk at the limit; larger runs are not kept
+MAX_CACHED_DRAWS = 5000  # about 24 MB on disk at the limit; larger runs are not kept
 KEEP = 4  # files kept; older ones are removed
 _MAGIC = b"blinacalc-draws\n"
+_MAX_HEADER_BYTES = 4096
+_MAX_FILE_BYTES = 64_000_000  # far above MAX_CACHED_DRAWS' file (about 24 MB)
 _FINGERPRINTED = (
     "evidence/topp2021.toml",
     "evidence/tower2017.toml",
@@ -61,10 +65,12 @@ class DrawCache:
         """Read a draws file: magic line, JSON header line (name -> shape), then float64 data; None if it is
         missing, unreadable, damaged or of other shapes (a cache is never the only copy)."""
         try:
+            if not stat.S_ISREG(os.stat(path).st_mode) or os.stat(path).st_size > _MAX_FILE_BYTES:
+                return None  # a FIFO, device or oversized file is not a cache of ours: never read it
             with open(path, "rb") as fh:
-                if fh.readline() != _MAGIC:
+                if fh.readline(len(_MAGIC)) != _MAGIC:
                     return None
-                header = json.loads(fh.readline())
+                header = json.loads(fh.readline(_MAX_HEADER_BYTES))
                 data = np.fromfile(fh, dtype="<f8")
             arrays, offset = {}, 0
             for name, shape in header.items():
@@ -94,7 +100,7 @@ class DrawCache:
 @lru_cache(maxsize=4)
 def _cached(directory: Path | None, draws: int, seed: int, fingerprint: str) -> D.DrawSet:
     cache = DrawCache(directory)
-    if directory is None or draws > MAX_DRAWS:
+    if directory is None or draws > MAX_CACHED_DRAWS:
         return D.build(draws, seed)
     path = cache.file(draws, seed)
     ds = cache.load(path, draws)

@@ -288,7 +288,7 @@ def parse_text(f: Factor, text: str) -> object:
     """A value from text (command line, cohort cell): blank/unknown/NA is ``None``; yes/no/true/false/1/0
     for yes/no factors; plain ASCII integers (``1.0`` from a spreadsheet too) for integer factors.
     Raises ValueError with the allowed values; the value itself is checked by :class:`Patient`."""
-    import re
+    from blinacalc._text import parse_int
 
     clean = text.strip().lower()
     if clean in UNKNOWN_WORDS:
@@ -297,7 +297,7 @@ def parse_text(f: Factor, text: str) -> object:
         if clean in YES_WORDS or clean in NO_WORDS:
             return clean in YES_WORDS
         raise ValueError(f"expected {f.allowed}, got {text!r}")
-    match = re.fullmatch(r"(-?[0-9]+)(?:\.0+)?", clean, flags=re.ASCII)
-    if match is None:
+    value = parse_int(clean)
+    if value is None:
         raise ValueError(f"expected {f.allowed}, got {text!r}")
-    return int(match.group(1))
+    return value

@@ -7,8 +7,6 @@ from typing import Any
 
 from blinacalc.core import factors as F
 
-MAX_ECOG = 2  # TOWER required ECOG <= 2; Topp 2021 Table 1 has ECOG 0-2 only
-
 
 class InputError(ValueError):
     """An input the model refuses. ``field`` names the input; the message says what is allowed."""

@@ -577,7 +577,16 @@ def _sensitivity_text(sens: Sensitivity) -> Text:
 
 
 def limitations() -> Section:
-    t411 = load_evidence().topp["table1.t411"]
+    from blinacalc.core.classes import drawn_factors, prevalence_bounds
+    from blinacalc.core.factors import factors
+
+    ev = load_evidence()
+    t411 = ev.topp["table1.t411"]
+    drawn = "; ".join(
+        f"{factors()[j].label}: its cohort share is not reported, so it is drawn between "
+        f"{L.pct(prevalence_bounds(ev, factors()[j])[0])} and {L.pct(prevalence_bounds(ev, factors()[j])[1])}"
+        for j in drawn_factors()
+    )
     items = (
         "Reconstructed from published summaries (Kaplan-Meier landmarks, hazard ratios, rates), not from "
         "patient data, and not validated on any external cohort.",
@@ -587,9 +596,7 @@ def limitations() -> Section:
         "Response scenarios are a landmark analysis at 3 months, with proportional hazards after it and the "
         "cohort's response rate (not individualized). The chemotherapy comparator applies TOWER's hazard ratio "
         "across trials and stops at 12 months.",
-        "Salvage line is not reported in Table 1: the first-salvage share is drawn between 42% and 66%; ECOG 2 is "
-        "modelled like ECOG 1; "
-        f"t(4;11) rests on {t411.n} patients.",
+        f"{drawn}; ECOG 2 is modelled like ECOG 1; t(4;11) rests on {t411.n} patients.",
         "Only for patients like those in the trials: adults with Ph-negative relapsed/refractory B-ALL and "
         "ECOG 0-2. Each curve stops where its evidence ends: OS 60 months, RFS 48, the HSCT reference 36, "
         "chemotherapy 12.",

@@ -11,7 +11,6 @@ DISCLAIMER = (
     "Illustrative estimates from two published trials (Topp 2021, Kantarjian 2017); not for clinical decisions."
 )
 
-ECOG_GRADES = dict(F.ECOG_GRADES)
 ECOG_REFUSED = (
     "ECOG 3-4 is not offered: outside both trials (TOWER required ECOG ≤ 2; Topp 2021 Table 1 has ECOG 0-2 only)."
 )
@@ -29,7 +28,6 @@ SCENARIO_NAMES = {
     "os_chemotherapy": "Standard chemotherapy instead*",
 }
 REFERENCE_NAMES = {"os_hsct_in_ccr": "HSCT in continuous CR"}
-NOT_ESTIMABLE = "not estimable"
 INTERVALS_MEAN = (
     "95% intervals carry the uncertainty of the published curves, hazard ratios and rates and of the unknown "
     "first-salvage share; they leave out the error of multiplying univariate hazard ratios as if independent, "

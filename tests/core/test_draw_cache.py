@@ -74,7 +74,7 @@ def test_unwritable_cache_location_still_predicts(tmp_path):
 
 def test_large_runs_are_not_kept(cache_dir):
     drawcache.clear()
-    model.predict(Patient(), draws=drawcache.MAX_DRAWS + 1, seed=0)
+    model.predict(Patient(), draws=drawcache.MAX_CACHED_DRAWS + 1, seed=0)
     assert list(cache_dir.glob("draws-*")) == []
 
 

@@ -6,6 +6,8 @@ The screen talks to the app's :class:`~blinacalc.store.Store`; opening dismisses
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -35,7 +37,7 @@ class ScenariosScreen(ModalScreen[Scenario | None]):
         Binding("d,delete", "delete", "Delete"),
     ]
 
-    def __init__(self, store: Store, save_current: object) -> None:
+    def __init__(self, store: Store, save_current: Callable[[], None]) -> None:
         super().__init__()
         self.store = store
         self._save_current = save_current  # the app's save action, which returns here when done
@@ -84,7 +86,7 @@ class ScenariosScreen(ModalScreen[Scenario | None]):
         self.dismiss(None)
 
     def action_save_current(self) -> None:
-        self._save_current()  # type: ignore[operator]
+        self._save_current()
 
     def action_rename(self) -> None:
         scenario = self._current()
