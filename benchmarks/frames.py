@@ -6,6 +6,7 @@ import time
 from typing import Any
 
 from textual._compositor import CompositorUpdate
+from textual.app import ScreenStackError
 
 
 def record_frames(app: Any) -> list[tuple[float, Any]]:
@@ -18,7 +19,11 @@ def record_frames(app: Any) -> list[tuple[float, Any]]:
         display(screen, renderable)
         if isinstance(renderable, CompositorUpdate):
             renderable.render_segments(app.console)
-            frames.append((time.perf_counter(), getattr(app.screen, "prediction", None)))
+            try:  # during start-up there may be no screen yet (ScreenStackError)
+                shown = getattr(app.screen, "prediction", None)
+            except ScreenStackError:
+                shown = None
+            frames.append((time.perf_counter(), shown))
 
     app._display = timed
     return frames
