@@ -156,9 +156,17 @@ async def _tui_changes(count: int) -> list[float]:
     return out
 
 
+def _checked(cmd: list[str]) -> str:
+    """stdout of ``cmd``; on failure, an error that carries its stderr (what went wrong, not just the code)."""
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=_env())
+    if proc.returncode != 0:
+        raise RuntimeError(f"{cmd[:2]} failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
+    return proc.stdout
+
+
 def tui_latency(runs: int, changes: int) -> dict[str, Any]:
     cmd = [sys.executable, "-c", TUI_FIRST, HERE]
-    first = [float(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout) for _ in range(runs)]
+    first = [float(_checked(cmd)) for _ in range(runs)]
     times = asyncio.run(_tui_changes(changes))
     return {
         "tui_first_ms": round(1000 * statistics.median(first), 1),
