@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import IO, Generic, TypeVar
 
 from blinacalc.cohort.read import CohortFileError, CohortReader, parse_patient, required_factor_columns
+from blinacalc.core import factors as F
 from blinacalc.core.defaults import DEFAULT_LANDMARKS
 from blinacalc.core.patient import InputError, Patient
 from blinacalc.core.result import Interval, Prediction
@@ -70,6 +71,28 @@ class BatchResult:
     classes: int = 0
 
 
+class PatientCache:
+    """``parse_patient`` once per distinct combination of factor cells (a cohort repeats a few of them)."""
+
+    def __init__(self) -> None:
+        self._seen: dict[tuple[str, ...], Patient | InputError] = {}
+        self._names = tuple(f.name for f in F.factors())
+
+    def __call__(self, cells: dict[str, str]) -> Patient:
+        key = tuple(cells.get(name, "") for name in self._names)
+        found = self._seen.get(key)
+        if found is None:
+            try:
+                found = parse_patient(cells)
+            except InputError as exc:
+                found = exc
+            if len(self._seen) < 100_000:  # bounded: free-text cells could make every key new
+                self._seen[key] = found
+        if isinstance(found, InputError):
+            raise InputError(found.field, found.message)  # a fresh one: re-raising one object grows its traceback
+        return found
+
+
 class Predictions(Generic[T]):
     """``summarise(predict(patient))`` once per model class (the patient's four indicators), on first sight;
     shared by ``batch`` and ``validate``."""
@@ -110,6 +133,7 @@ def run(
         reader.close()
         raise CohortFileError(f"{source}: input column {clash[0]!r} has the name of an output column; rename it")
     predictions = Predictions(draws, seed, output_cells)
+    patients = PatientCache()
     result = BatchResult()
     blanks = ("",) * (len(OUTPUT_COLUMNS) - 1)
     header = [*reader.header, *OUTPUT_COLUMNS]
@@ -121,7 +145,7 @@ def run(
                 if cells is None:
                     got, raw = len(raw), (raw + [""] * width)[:width]  # keep the columns aligned
                     raise InputError("row", f"expected {width} fields, got {got}")
-                values, error = predictions(parse_patient(cells)), ""
+                values, error = predictions(patients(cells)), ""
             except InputError as exc:
                 values, error = blanks, f"{exc.field}: {exc.message}"
                 result.refused += 1
