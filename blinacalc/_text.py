@@ -23,7 +23,7 @@ _MARKDOWN = re.compile(r"([\\`*_\[\]|~])")
 _CONTROLS_IN_CELL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
-_CELL_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_CELL_UNSAFE = re.compile("^[=+\\-@\t\r\n]|[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def _escape(match: re.Match[str]) -> str:
@@ -41,7 +41,7 @@ def csv_cell(text: str) -> str:
 
     A carriage return becomes a line feed: Python's csv writer (before 3.13) leaves a lone CR unquoted,
     and a spreadsheet would start a new row there, with whatever follows at the start of a cell."""
-    if not text.startswith(_CELL_START) and _CELL_UNSAFE.search(text) is None:
+    if _CELL_UNSAFE.search(text) is None:
         return text  # the common case, checked in one pass
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if text.startswith(_CELL_START):

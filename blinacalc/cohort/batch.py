@@ -71,19 +71,21 @@ class BatchResult:
     classes: int = 0
 
 
-class PatientCache:
-    """``parse_patient`` once per distinct combination of factor cells (a cohort repeats a few of them)."""
+class ByCells(Generic[T]):
+    """``summarise`` of a row's prediction once per distinct combination of factor cells (a cohort repeats
+    a few of them), on top of :class:`Predictions` (once per model class)."""
 
-    def __init__(self) -> None:
-        self._seen: dict[tuple[str, ...], Patient | InputError] = {}
+    def __init__(self, predictions: Predictions[T]) -> None:
+        self._predictions = predictions
+        self._seen: dict[tuple[str, ...], T | InputError] = {}
         self._names = tuple(f.name for f in F.factors())
 
-    def __call__(self, cells: dict[str, str]) -> Patient:
-        key = tuple(cells.get(name, "") for name in self._names)
+    def __call__(self, cells: dict[str, str]) -> T:
+        key = tuple([cells.get(name, "") for name in self._names])
         found = self._seen.get(key)
         if found is None:
             try:
-                found = parse_patient(cells)
+                found = self._predictions(parse_patient(cells))
             except InputError as exc:
                 found = exc
             if len(self._seen) < 100_000:  # bounded: free-text cells could make every key new
@@ -133,7 +135,7 @@ def run(
         reader.close()
         raise CohortFileError(f"{source}: input column {clash[0]!r} has the name of an output column; rename it")
     predictions = Predictions(draws, seed, output_cells)
-    patients = PatientCache()
+    rows_out = ByCells(predictions)
     result = BatchResult()
     blanks = ("",) * (len(OUTPUT_COLUMNS) - 1)
     header = [*reader.header, *OUTPUT_COLUMNS]
@@ -145,7 +147,7 @@ def run(
                 if cells is None:
                     got, raw = len(raw), (raw + [""] * width)[:width]  # keep the columns aligned
                     raise InputError("row", f"expected {width} fields, got {got}")
-                values, error = predictions(patients(cells)), ""
+                values, error = rows_out(cells), ""
             except InputError as exc:
                 values, error = blanks, f"{exc.field}: {exc.message}"
                 result.refused += 1
@@ -179,7 +181,7 @@ def _csv_writer(out: IO[str], header: list[str]) -> Writer:
     writer.writerow([csv_cell(h) for h in header])
 
     def write(raw: list[str], values: tuple[str, ...], error: str) -> None:
-        writer.writerow([*(csv_cell(c) for c in raw), *values, csv_cell(error)])
+        writer.writerow([*map(csv_cell, raw), *values, csv_cell(error)])
 
     return write
 
