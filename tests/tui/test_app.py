@@ -422,7 +422,7 @@ async def test_a_result_being_computed_is_marked_never_shown_as_current(monkeypa
         await settle(app, pilot)
         monkeypatch.setattr(screen_module, "predict", slow)
         await pilot.press("0")
-        await pilot.pause()
+        await pilot.pause(0.3)  # longer than a glance (STALE_AFTER): marked
         assert "updating" in text_of(app, "#headline")
         assert app.screen.query_one("#os-summary").has_class("-stale")
         assert "ECOG 2" in text_of(app, "#headline")  # the old warning, shown as the previous inputs'

@@ -14,6 +14,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.reactive import reactive
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
 from textual.worker import get_current_worker
 
@@ -30,6 +31,7 @@ from blinacalc.tui.widgets.survival import SurvivalPlot, colours_for, legend
 
 TABS = ("survival", "compare", "response", "rfs", "scenarios", "harms", "evidence")
 UPDATING = "⟳ updating…"
+STALE_AFTER = 0.08  # seconds: a result that takes longer is marked as updating meanwhile
 
 
 def _section(section: C.Section, skip: tuple[type, ...] = ()) -> RenderableType:
@@ -59,6 +61,8 @@ class MainScreen(Screen):
         super().__init__()
         self.patient = patient
         self.alive_at = alive_at
+        self._stale_timer: Timer | None = None
+        self._compare_empty = False
         self.draws = draws
         self.seed = seed
         self.landmarks = landmarks
@@ -105,7 +109,11 @@ class MainScreen(Screen):
             return  # e.g. each selector reports its initial value on mount: nothing to recompute
         self.patient = event.patient
         self.alive_at = event.alive_at
-        self.updating = True
+        # Mark the shown result as stale only if the new one takes longer than a glance (most arrive within
+        # a frame or two, and marking them would cost two extra redraws per change).
+        if self._stale_timer is not None:
+            self._stale_timer.stop()
+        self._stale_timer = self.set_timer(STALE_AFTER, self._mark_stale)
         self._show_scenario()
         self.compute(event.patient, event.alive_at)
 
@@ -149,6 +157,9 @@ class MainScreen(Screen):
     def _deliver(self, patient: Patient, alive_at: float | None, result: Prediction) -> None:
         if (patient, alive_at) == (self.patient, self.alive_at):  # a result for inputs since changed is dropped
             changed = result != self.prediction
+            if self._stale_timer is not None:
+                self._stale_timer.stop()
+                self._stale_timer = None
             self.prediction = result
             self.updating = False
             if changed:
@@ -197,6 +208,10 @@ class MainScreen(Screen):
         else:
             view.update("Computing…")
 
+    def _mark_stale(self) -> None:
+        self._stale_timer = None
+        self.updating = True
+
     def watch_updating(self, updating: bool) -> None:
         """A result for inputs that have since changed is marked, never shown as current."""
         for selector in ("#headline", "#os-summary", "#os-plot", "#compare-view"):
@@ -237,8 +252,11 @@ class MainScreen(Screen):
     def _render_compare(self) -> None:
         pred, view = self.prediction, self.query_one("#compare-view", Static)
         if self.pinned is None:
-            view.update(Text("Nothing pinned. Press p to pin this patient, then change a factor to compare."))
+            if not self._compare_empty:  # the same words every time: drawn once
+                view.update(Text("Nothing pinned. Press p to pin this patient, then change a factor to compare."))
+                self._compare_empty = True
         elif pred is not None:
+            self._compare_empty = False
             view.update(_section(C.comparison(pred, self.pinned, self.landmarks)))
 
     def _evidence(self) -> RenderableType:
