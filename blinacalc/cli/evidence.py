@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import shutil
 
 from blinacalc.cli.common import emit
 
@@ -14,4 +15,6 @@ def run(args: argparse.Namespace) -> int:
     ev = load_evidence()
     if args.format == "json":
         return emit("evidence", args, None, evidenceview.to_dict(ev))
-    return emit("evidence", args, evidenceview.report(ev), None)
+    # In a terminal narrower than the table needs, list the numbers so that keys are never split.
+    compact = args.format == "rich" and args.output in (None, "-") and shutil.get_terminal_size().columns < 120
+    return emit("evidence", args, evidenceview.report(ev, compact=compact), None)

@@ -34,20 +34,36 @@ def interval_text(q: Quantity) -> str:
     return f"{label}{lo}–{hi}{unit}"
 
 
-def sections(ev: Evidence) -> tuple[C.Section, ...]:
+def _counts(q: Quantity) -> str:
+    return "" if q.n is None else f"{q.n}/{q.N}"
+
+
+def sections(ev: Evidence, compact: bool = False) -> tuple[C.Section, ...]:
+    """One section per paper: a table of its numbers, or (``compact``, for narrow terminals) a list."""
     out = []
     for paper in ev.papers.values():
         src = paper.source
-        rows = tuple(
-            (
-                key,
-                value_text(q),
-                interval_text(q),
-                "" if q.n is None else f"{q.n}/{q.N}",
-                q.where,
+        if compact:  # narrow terminals: the key on a line of its own, never split, the rest beneath it
+            lines = tuple(
+                line
+                for key, q in paper.quantities.items()
+                for line in (
+                    (key,),
+                    ("   " + " · ".join(p for p in (value_text(q), interval_text(q), _counts(q), q.where) if p),),
+                )
             )
-            for key, q in paper.quantities.items()
-        )
+            listing: tuple[C.Block, ...] = (
+                C.Table(("Key, then value · 95% CI · n/N · where in the paper",), lines, numeric=False),
+            )
+        else:
+            rows = tuple(
+                (key, value_text(q), interval_text(q), _counts(q), q.where) for key, q in paper.quantities.items()
+            )
+            listing = (
+                C.Table(
+                    ("Key", "Value", "95% CI", "n/N", "Where in the paper"), rows, numeric=False, ratios=(5, 2, 3, 2, 5)
+                ),
+            )
         errata = tuple(C.Text(f"† {q.key}: {q.erratum}", "warning") for q in paper.quantities.values() if q.erratum)
         out.append(
             C.Section(
@@ -56,12 +72,7 @@ def sections(ev: Evidence) -> tuple[C.Section, ...]:
                 (
                     C.Text(f"{src.citation} doi:{src.doi}"),
                     C.Text(src.population, "note"),
-                    C.Table(
-                        ("Key", "Value", "95% CI", "n/N", "Where in the paper"),
-                        rows,
-                        numeric=False,
-                        ratios=(5, 2, 3, 2, 5),
-                    ),
+                    *listing,
                     *errata,
                 ),
             )
@@ -69,7 +80,7 @@ def sections(ev: Evidence) -> tuple[C.Section, ...]:
     return tuple(out)
 
 
-def report(ev: Evidence) -> C.Report:
+def report(ev: Evidence, compact: bool = False) -> C.Report:
     intro = C.Section(
         "evidence",
         "Evidence",
@@ -82,7 +93,7 @@ def report(ev: Evidence) -> C.Report:
             ),
         ),
     )
-    return C.Report("blinacalc · the published numbers behind the estimates", (intro, *sections(ev)))
+    return C.Report("blinacalc · the published numbers behind the estimates", (intro, *sections(ev, compact)))
 
 
 def to_dict(ev: Evidence) -> dict[str, Any]:

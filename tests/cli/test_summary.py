@@ -226,3 +226,15 @@ def test_evidence_to_file(tmp_path):
     path = tmp_path / "evidence.md"
     out = _run("evidence", "--format", "markdown", "-o", str(path))
     assert out.returncode == 0 and path.read_text().startswith("# blinacalc")
+
+
+def test_evidence_keys_are_never_split_at_80_columns():
+    """Machine keys are copied into scripts: at 80 columns each stands whole on a line of its own."""
+    from blinacalc.core.evidence import load_evidence
+
+    out = _run("evidence", env={"COLUMNS": "80"})
+    assert out.returncode == 0
+    lines = {line.strip() for line in out.stdout.splitlines()}
+    keys = [key for paper in load_evidence().papers.values() for key in paper.quantities]
+    assert keys and all(key in lines for key in keys)
+    assert max(len(line) for line in out.stdout.splitlines()) <= 80

@@ -260,7 +260,7 @@ class MainScreen(Screen):
             view.update(_section(C.comparison(pred, self.pinned, self.landmarks)))
 
     def _evidence(self) -> RenderableType:
-        report = evidenceview.report(load_evidence())
+        report = evidenceview.report(load_evidence(), compact=True)  # keys whole at any width
         return Group(_section(C.limitations()), Text(), *(richview.section(s) for s in report.sections))
 
     def report(self) -> C.Report:
