@@ -24,7 +24,7 @@ from blinacalc.core.draws import CHEMO_HORIZON, MAX_RESPONDER_SHARE, RFS_HORIZON
 from blinacalc.core.evidence import Evidence, load_evidence, response_landmark_months
 from blinacalc.core.mixture import solve_split
 from blinacalc.core.patient import InputError, Patient
-from blinacalc.core.result import HORIZON, MONTHS, Endpoint, Prediction, Scenarios, Sensitivity
+from blinacalc.core.result import HORIZON, MONTHS, Endpoint, Interval, Landmark, Prediction, Scenarios, Sensitivity
 from blinacalc.core.stats import crossing
 from blinacalc.core.summaries import condition, endpoint, index, interval, undefined
 
@@ -52,6 +52,14 @@ def use_disk_cache(directory: Path | None) -> None:
 def draw_set(draws: int, seed: int) -> DrawSet:
     """The patient-independent draws for (draws, seed), from memory, the disk cache or built."""
     return _cache.get(draws, seed)
+
+
+BENEFIT_MONTHS = (6, 12)  # within the chemotherapy comparator's horizon (TOWER: 6-month OS published)
+
+
+def _triple(iv: Interval) -> tuple[float, float, float]:
+    assert iv.estimate is not None and iv.lo is not None and iv.hi is not None
+    return iv.estimate, iv.lo, iv.hi
 
 
 def check_alive_at(value: object) -> float | None:
@@ -220,6 +228,12 @@ def predict(
             basis="cross_trial",
         )
     scenarios = Scenarios({"os_chemotherapy": chemo_ep}, later=remission)
+    # Benefit over chemotherapy, per draw (so its interval is of the difference), from the first dose only.
+    benefit = (
+        ()
+        if alive_at is not None
+        else tuple(Landmark(m, *_triple(interval(os_curves[:, index(m)] - chemo[:, index(m)]))) for m in BENEFIT_MONTHS)
+    )
     sources = tuple({"id": p.source.id, "citation": p.source.citation, "doi": p.source.doi} for p in ev.papers.values())
     return Prediction(
         blinacalc_version=__version__,
@@ -236,6 +250,7 @@ def predict(
         sensitivity=_sensitivity(ds, patient, ev, all_unknown, alive_at),
         landmark_months=landmark,
         responder_share=interval(share),
+        benefit=benefit,
         warnings=warnings_for(patient, ev),
         sources=sources,
     )

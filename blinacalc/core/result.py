@@ -308,6 +308,9 @@ class Prediction:
     landmark_months: float
     # Share of the cohort alive at the landmark who had reached CR/CRh, r / S_cohort(L): not individualized.
     responder_share: Interval
+    # Alive with blinatumomab minus alive with chemotherapy (cross-trial), per draw, at months within the
+    # comparator's horizon; empty when conditioned on a follow-up visit.
+    benefit: tuple[Landmark, ...]
     warnings: tuple[str, ...]
     sources: tuple[dict[str, str], ...]
 
@@ -332,6 +335,11 @@ class Prediction:
             "reference_curves": {k: self.reference_curves[k].to_dict() for k in REFERENCE_CURVES},
             "competing_risks": self.competing_risks.to_dict(),
             "sensitivity": {s.name: s.to_dict() for s in self.sensitivity},
+            "benefit_vs_chemotherapy": {
+                "basis": "cross_trial",
+                "time_origin": "first_dose",
+                "landmarks": [lm.to_dict() for lm in self.benefit],
+            },
             "warnings": list(self.warnings),
             "sources": [dict(s) for s in self.sources],
         }

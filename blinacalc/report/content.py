@@ -43,11 +43,24 @@ class Text:
 
 @dataclass(frozen=True, slots=True)
 class Icons:
-    """A 10 × 10 icon array: ``filled`` of 100 people."""
+    """A 10 × 10 icon array of 100 people: ``filled`` (●), then ``extra`` (◐, if any), the rest empty (○).
+
+    The three shapes carry the meaning without colour."""
 
     filled: int
     filled_label: str
     empty_label: str
+    extra: int = 0
+    extra_label: str = ""
+
+    def glyphs(self) -> list[str]:
+        return ["●"] * self.filled + ["◐"] * self.extra + ["○"] * (100 - self.filled - self.extra)
+
+    def key(self) -> list[tuple[str, str]]:
+        out = [("●", self.filled_label)]
+        if self.extra:
+            out.append(("◐", self.extra_label))
+        return [*out, ("○", self.empty_label)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +88,7 @@ TITLE = "blinacalc · blinatumomab for relapsed/refractory Ph-negative B-ALL"
 
 
 def header(pred: Prediction, scenario: str | None = None) -> Section:
-    """Inputs as entered; ``scenario`` names the saved scenario they came from, if any."""
+    """Inputs as entered and who the estimates apply to; ``scenario`` names the saved scenario, if any."""
     rows = tuple(
         (L.input_names()[k], L.input_value(k, v))
         for k, v in pred.inputs.items()
@@ -88,11 +101,7 @@ def header(pred: Prediction, scenario: str | None = None) -> Section:
             Text(L.DISCLAIMER, "warning"),
             *((Text(f"Saved scenario: {scenario}", "key"),) if scenario else ()),
             Table(("Factor", "As entered"), rows, numeric=False),
-            Text(
-                f"Evidence {pred.evidence_version} · blinacalc {pred.blinacalc_version} · "
-                f"{pred.draws:,} Monte Carlo draws, seed {pred.seed}",
-                "note",
-            ),
+            applicability(),
         ),
     )
 
@@ -501,6 +510,88 @@ def reference_curves(pred: Prediction) -> Section:
     )
 
 
+def applicability() -> Text:
+    """When to use and when not to: the trials' populations, each boundary traceable to a paper."""
+    return Text(
+        "For adults with Ph-negative relapsed/refractory B-ALL, ECOG 0-2, considered for blinatumomab salvage. Not "
+        "for Ph-positive ALL, children, ECOG 3-4 or MRD-positive disease in remission: outside both trials.",
+        "note",
+    )
+
+
+def summary(pred: Prediction) -> Section:
+    """The first 30 seconds: the headline with its intervals, and the warnings that qualify it."""
+    return Section(
+        "summary",
+        "In brief",
+        (
+            *(b for b in (_conditioning_note(pred),) if b is not None),
+            Text("\n".join(t.text for t in headline(pred)), "key"),
+            *(Text(w, "warning") for w in pred.warnings),
+        ),
+    )
+
+
+def benefit(pred: Prediction) -> Section | None:
+    """PREDICT-style: how many more of 100 are alive than with chemotherapy, with the interval of the
+    difference, and a 100-icon array at 1 year. Within the comparator's 12-month horizon, from first dose."""
+    if not pred.benefit:
+        return None
+    parts = []
+    for lm in pred.benefit:
+        assert lm.estimate is not None and lm.lo is not None and lm.hi is not None
+        parts.append(
+            f"about {round(100 * lm.estimate)} more of 100 alive at {_LANDMARK_NAMES[lm.month]} "
+            f"(95% interval {round(100 * lm.lo)} to {round(100 * lm.hi)})"
+        )
+    year = pred.os.landmark(12).estimate
+    chemo = pred.scenarios["os_chemotherapy"].landmark(12).estimate
+    assert year is not None and chemo is not None
+    alive_chemo = round(100 * chemo)
+    extra = max(round(100 * year) - alive_chemo, 0)
+    return Section(
+        "benefit",
+        "Compared with standard chemotherapy (cross-trial estimate*)",
+        (
+            Text("Compared with standard chemotherapy: " + "; ".join(parts) + ".", "key"),
+            Icons(
+                alive_chemo,
+                f"{alive_chemo} alive at 1 year either way",
+                f"{100 - alive_chemo - extra} died by 1 year",
+                extra=extra,
+                extra_label=f"{extra} more alive with blinatumomab",
+            ),
+            Text(
+                "* TOWER's hazard ratio applied in reverse to this patient's curve, within TOWER's follow-up (to 12 "
+                "months); the interval is of the difference itself. A cross-trial illustration, not a randomised "
+                "comparison for this patient.",
+                "note",
+            ),
+        ),
+    )
+
+
+def definitions() -> Section:
+    """The terms the report uses, as the papers define them."""
+    rows = (
+        ("CR", "complete remission: 5% or less bone marrow blasts, no evidence of disease, full recovery of "
+         "blood counts (platelets > 100,000/µl and neutrophils > 1,000/µl) (TOWER Methods)"),
+        ("CRh", "complete remission with partial hematologic recovery (platelets > 50,000/µl and neutrophils "
+         "> 500/µl) (TOWER Methods; Topp 2021)"),
+        ("CRi", "complete remission with incomplete recovery (platelets > 100,000/µl or neutrophils > 1,000/µl) "
+         "(TOWER Methods)"),
+        ("MRD response", "minimal residual disease below 10^-4 (fewer than 1 leukaemic cell in 10,000) by "
+         "quantitative PCR (Topp 2021 Methods; TOWER)"),
+        ("CCR", "continuous complete remission: in remission without relapse since the CR/CRh (Topp 2021 Table 2)"),
+        ("Salvage line", "which salvage treatment blinatumomab is: 1 = first salvage (TOWER Table 1, "
+         "salvage-treatment phase)"),
+        ("HSCT", "allogeneic haematopoietic stem cell transplantation"),
+        ("Landmark", "a time point at which patients still alive are grouped by what has happened so far "
+         "(here, response by 3 months)"),
+    )  # fmt: skip
+    return Section("definitions", "Definitions", (Table(("Term", "Meaning"), rows, numeric=False, ratios=(1, 5)),))
+
+
 def potential_harms() -> Section:
     items = harms()
     n_b, n_c = items[0].blinatumomab.N, items[0].chemotherapy.N
@@ -527,12 +618,6 @@ def potential_harms() -> Section:
     )
 
 
-def warnings(pred: Prediction) -> Section | None:
-    if not pred.warnings:
-        return None
-    return Section("warnings", "Warnings", tuple(Text(w, "warning") for w in pred.warnings))
-
-
 def sources(pred: Prediction) -> Section:
     cites = tuple(Text(f"{s['citation']} doi:{s['doi']}") for s in pred.sources)
     return Section(
@@ -548,6 +633,11 @@ def sources(pred: Prediction) -> Section:
             ),
             Text(L.INTERVALS_MEAN, "note"),
             *(_sensitivity_text(s) for s in pred.sensitivity),
+            Text(
+                f"Evidence {pred.evidence_version} · blinacalc {pred.blinacalc_version} · "
+                f"{pred.draws:,} Monte Carlo draws, seed {pred.seed}",
+                "note",
+            ),
             *cites,
         ),
     )
@@ -619,16 +709,21 @@ def build(
     pinned patient, and the curves shown on the plot."""
     parts = (
         header(pred, scenario),
+        summary(pred),
         overall_survival(
-            pred, landmarks=landmarks, series=os_series(pred, chemo=chemo, scenarios=what_if, pinned=pinned)
+            pred,
+            landmarks=landmarks,
+            with_headline=False,
+            series=os_series(pred, chemo=chemo, scenarios=what_if, pinned=pinned),
         ),
         comparison(pred, pinned, landmarks) if pinned is not None else None,
+        benefit(pred),
         response(pred),
-        relapse_free_survival(pred),
         scenarios(pred),
         reference_curves(pred),
+        relapse_free_survival(pred),
         potential_harms(),
-        warnings(pred),
+        definitions(),
         sources(pred),
     )
     return Report(TITLE, tuple(p for p in parts if p is not None))

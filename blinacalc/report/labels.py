@@ -7,9 +7,7 @@ from collections.abc import Mapping
 from blinacalc.core import factors as F
 from blinacalc.core.result import Interval, Rate
 
-DISCLAIMER = (
-    "Illustrative estimates from two published trials (Topp 2021, Kantarjian 2017); not for clinical decisions."
-)
+DISCLAIMER = "Illustrative estimates from two published trials; not for clinical decisions."
 
 ECOG_REFUSED = (
     "ECOG 3-4 is not offered: outside both trials (TOWER required ECOG ≤ 2; Topp 2021 Table 1 has ECOG 0-2 only)."

@@ -25,13 +25,14 @@ def table(block: C.Table) -> str:
 
 
 def icons(block: C.Icons) -> str:
-    grid = "\n".join(" ".join("●" if r * 10 + c < block.filled else "○" for c in range(10)) for r in range(10))
-    labels = f"● {block.filled_label}   ○ {block.empty_label}".replace("`", "'")  # cannot close the fence
+    glyphs = block.glyphs()
+    grid = "\n".join(" ".join(glyphs[r * 10 : r * 10 + 10]) for r in range(10))
+    labels = "   ".join(f"{g} {label}" for g, label in block.key()).replace("`", "'")  # cannot close the fence
     return f"```text\n{grid}\n{labels}\n```"
 
 
 def paragraph(block: C.Text) -> str:
-    text = _md(block.text)
+    text = "  \n".join(_md(line) for line in block.text.split("\n"))  # a line break in our text: a hard break
     if block.kind == "warning":
         return f"> **Warning:** {text}"
     if block.kind == "key":

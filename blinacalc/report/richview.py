@@ -32,6 +32,7 @@ STYLES = {
     "warning": "bold #E69F00",
     "plain": "",
     "icon_filled": plot.COLOURS["patient"],
+    "icon_extra": plot.COLOURS["scenario_a"],
     "icon_empty": "dim",
 }
 MAX_PLOT_WIDTH = 80
@@ -51,14 +52,16 @@ class CurvePlot:
             yield plot_row(row, STYLES)
 
 
+ICON_STYLES = {"●": "icon_filled", "◐": "icon_extra", "○": "icon_empty"}
+
+
 def icons(block: C.Icons) -> Text:
     text = Text()
-    for i in range(100):
-        filled = i < block.filled
-        text.append("●" if filled else "○", STYLES["icon_filled" if filled else "icon_empty"])
+    for i, glyph in enumerate(block.glyphs()):
+        text.append(glyph, STYLES[ICON_STYLES[glyph]])
         text.append("\n" if i % 10 == 9 else " ")
-    text.append("● ", STYLES["icon_filled"]).append(block.filled_label).append("   ○ ", STYLES["icon_empty"])
-    text.append(block.empty_label)
+    for n, (glyph, label) in enumerate(block.key()):
+        text.append(("   " if n else "") + glyph + " ", STYLES[ICON_STYLES[glyph]]).append(label)
     return text
 
 

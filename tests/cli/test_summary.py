@@ -238,3 +238,11 @@ def test_evidence_keys_are_never_split_at_80_columns():
     keys = [key for paper in load_evidence().papers.values() for key in paper.quantities]
     assert keys and all(key in lines for key in keys)
     assert max(len(line) for line in out.stdout.splitlines()) <= 80
+
+
+def test_warnings_are_in_the_first_screen_of_the_80_column_report():
+    """A warning qualifies the headline: it stands right after it, within the first 24 lines (issue 14)."""
+    out = _run("summary", "--ecog", "2", "--t411", "yes", "--draws", "200", env={"COLUMNS": "80"})
+    first_screen = "\n".join(out.stdout.splitlines()[:24])
+    assert "Median overall survival" in first_screen and "⚠ t(4;11)" in first_screen
+    assert "ECOG 2" in "\n".join(out.stdout.splitlines()[:30])

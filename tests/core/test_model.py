@@ -201,7 +201,8 @@ def test_to_dict_contract(population):
     d = json.loads(json.dumps(population.to_dict()))
     assert set(d) == {
         "schema", "blinacalc_version", "evidence_version", "inputs", "draws", "seed", "os", "rfs", "response",
-        "response_landmark", "scenarios", "reference_curves", "competing_risks", "sensitivity", "warnings", "sources",
+        "response_landmark", "scenarios", "reference_curves", "competing_risks", "sensitivity",
+        "benefit_vs_chemotherapy", "warnings", "sources",
     }  # fmt: skip
     assert d["schema"] == "blinacalc.prediction/2"
     assert d["inputs"] == {

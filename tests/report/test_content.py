@@ -33,8 +33,12 @@ def _texts(section):
 
 
 def test_sections_in_reading_order(report):
+    """A clinician's first 30 seconds first (issue 14): inputs and applicability, the headline and the
+    warnings that qualify it, the curve and table, the benefit, then response, scenarios, RFS, harms,
+    definitions, method and sources."""
     assert [s.key for s in report.sections] == [
-        "header", "os", "response", "rfs", "scenarios", "reference", "harms", "sources",
+        "header", "summary", "os", "benefit", "response", "scenarios", "reference", "rfs", "harms",
+        "definitions", "sources",
     ]  # fmt: skip
 
 
@@ -44,7 +48,8 @@ def test_header_says_illustrative_and_shows_unknown(report, pred):
     (inputs,) = _tables(header)
     assert dict(inputs.rows)["t(4;11)"] == "unknown"
     assert dict(inputs.rows)["Salvage line"] == "2nd salvage"
-    assert pred.evidence_version in _texts(header)[1]
+    assert "Ph-negative" in _texts(header)[1] and "Not for Ph-positive ALL, children" in _texts(header)[1]
+    assert pred.evidence_version in " ".join(_texts(_section(report, "sources")))
 
 
 def test_os_table_is_the_predictions_landmarks(report, pred):
@@ -55,7 +60,7 @@ def test_os_table_is_the_predictions_landmarks(report, pred):
         # TOWER: the comparator stops at 12 months (median follow-up 11.7; curves converged at 15-18).
         chemo_cell = L.pct(chemo.landmark(month).estimate) if month <= 12 else "n/e"
         assert row[1:] == (L.pct(lm.estimate), L.pct_range(lm.lo, lm.hi), chemo_cell)
-    assert L.median(pred.os.median_months, "95% interval ") in _texts(_section(report, "os"))[0]
+    assert L.median(pred.os.median_months, "95% interval ") in _texts(_section(report, "summary"))[0]
     notes = " ".join(_texts(_section(report, "os")))
     assert "Cross-trial" in notes and "11.7 months" in notes and "54%" in notes and "39%" in notes
 
@@ -139,16 +144,13 @@ def test_hsct_reference_is_its_own_section(report):
     assert "selected" in section.title and "Do not compare" in " ".join(_texts(section))
 
 
-def test_warnings_section_only_when_there_are_warnings():
-    keys = [s.key for s in C.build(predict(Patient(t411=True), draws=200)).sections]
-    assert "warnings" in keys
-    text = " ".join(
-        b.text
-        for s in C.build(predict(Patient(t411=True), draws=200)).sections
-        for b in s.blocks
-        if isinstance(b, C.Text)
-    )
-    assert "16 of 259" in text  # Topp 2021 Table 1: t(4;11) in 16 patients
+def test_warnings_stand_beside_the_headline():
+    """Topp 2021 Table 1: t(4;11) in 16 patients. The warning is in the summary, right after the headline."""
+    summary = _section(C.build(predict(Patient(t411=True), draws=200)), "summary")
+    kinds = [b.kind for b in summary.blocks if isinstance(b, C.Text)]
+    assert kinds == ["key", "warning"] and "16 of 259" in summary.blocks[1].text
+    plain = _section(C.build(predict(Patient(t411=False), draws=200)), "summary")
+    assert [b.kind for b in plain.blocks] == ["key"]
 
 
 def test_sources_cite_both_dois(report):
@@ -161,3 +163,28 @@ def test_rfs_shows_only_published_horizon(report):
     assert [r[0] for r in table.rows][-1] == "4 years"  # Topp 2021 reports RFS to 4 years
     # Topp 2021 Fig. 1D relapse 59.3% and Fig. 1B RFS 23.4% at 3 years; the rest died without relapse.
     assert risks.rows[1] == ("3 years", "59.3%", "17.3%", "23.4%")
+
+
+def test_benefit_is_predict_style_with_the_interval_of_the_difference(pred):
+    """TOWER hazard ratio 0.71 applied in reverse, within 12 months: N more of 100 alive, with the 95%
+    interval of the per-draw difference, and a 100-icon array at 1 year."""
+    section = C.benefit(pred)
+    assert section is not None and "cross-trial" in section.title
+    (sentence, icons, note) = section.blocks
+    assert "not a randomised comparison" in note.text
+    for lm in pred.benefit:
+        assert f"about {round(100 * lm.estimate)} more of 100 alive at {C._LANDMARK_NAMES[lm.month]}" in sentence.text
+        assert f"(95% interval {round(100 * lm.lo)} to {round(100 * lm.hi)})" in sentence.text
+    assert [lm.month for lm in pred.benefit] == [6, 12]
+    year, chemo = pred.os.landmark(12).estimate, pred.scenarios["os_chemotherapy"].landmark(12).estimate
+    assert icons.filled == round(100 * chemo) and icons.extra == round(100 * year) - round(100 * chemo)
+    assert icons.glyphs().count("○") == 100 - icons.filled - icons.extra
+    assert C.benefit(predict(Patient(ecog=1), draws=200, alive_at_months=6)) is None  # not at a follow-up visit
+
+
+def test_definitions_trace_to_the_papers(report):
+    (table,) = _tables(_section(report, "definitions"))
+    terms = dict(table.rows)
+    assert {"CR", "CRh", "CRi", "MRD response", "CCR", "Salvage line", "HSCT"} <= set(terms)
+    assert "5% or less bone marrow blasts" in terms["CR"] and "TOWER Methods" in terms["CR"]
+    assert "10^-4" in terms["MRD response"]
