@@ -455,3 +455,16 @@ async def test_the_title_and_notes_fit_80_columns():
         assert len(f"blinacalc — {app.screen.sub_title}") <= 64  # the header's room beside its icon and clock
         note = str(app.screen.query_one("#inputs .note", Static).content)
         assert len(note) <= 78
+
+
+async def test_definitions_and_applicability_are_a_keypress_away():
+    app = make_app(draws=DRAWS)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        console = Console(file=StringIO(), width=200, color_system=None)
+        console.print(app.screen.query_one("#help Static", Static).content)
+        text = console.file.getvalue()
+        assert "Definitions" in text and "CRh" in text and "Not for Ph-positive ALL" in text

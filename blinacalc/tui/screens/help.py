@@ -46,6 +46,10 @@ class HelpScreen(ModalScreen[None]):
             Text(),
             richview.table(keys),
             Text(),
+            richview.paragraph(C.applicability()),
+            Text(),
+            richview.section(C.definitions()),
+            Text(),
             richview.section(C.limitations()),
         )
         with VerticalScroll(id="help"):
