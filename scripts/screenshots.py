@@ -29,7 +29,9 @@ async def shot(name: str, size: tuple[int, int], keys: tuple[str, ...] = (), eco
         await pilot.pause()
         app.clear_notifications()
         await pilot.pause()
-        app.save_screenshot(filename=f"{name}.svg", path=str(IMAGES))
+        from blinacalc.report.export import local_fonts_only
+
+        (IMAGES / f"{name}.svg").write_text(local_fonts_only(app.export_screenshot()), encoding="utf-8")
 
 
 async def main() -> None:

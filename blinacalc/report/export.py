@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from io import StringIO
 
 from blinacalc.report import REPORT_FORMATS, markdown, richview
@@ -27,4 +28,13 @@ def render(report: C.Report, fmt: str, width: int = EXPORT_WIDTH) -> str:
     console.print(richview.report(report))
     if fmt == "html":
         return console.export_html(inline_styles=True)
-    return console.export_svg(title=report.title)
+    return local_fonts_only(console.export_svg(title=report.title))
+
+
+_REMOTE_FONT = re.compile(r',\s*url\("https?://[^"]*"\)\s*format\("[^"]*"\)')
+
+
+def local_fonts_only(svg: str) -> str:
+    """An SVG whose fonts are only the reader's own (``local(...)``): rich's exports load Fira Code from
+    a CDN, and opening a report must make no network request."""
+    return _REMOTE_FONT.sub("", svg)

@@ -246,3 +246,13 @@ def test_warnings_are_in_the_first_screen_of_the_80_column_report():
     first_screen = "\n".join(out.stdout.splitlines()[:24])
     assert "Median overall survival" in first_screen and "⚠ t(4;11)" in first_screen
     assert "ECOG 2" in "\n".join(out.stdout.splitlines()[:30])
+
+
+@pytest.mark.parametrize("fmt", ["html", "svg"])
+def test_exports_load_nothing_from_the_network(tmp_path, fmt):
+    """Privacy: opening a report makes no request (rich's SVG export loaded fonts from a CDN). DOI links
+    are text, never fetched."""
+    out = tmp_path / f"r.{fmt}"
+    assert main(["summary", "--draws", "200", "--format", fmt, "-o", str(out)]) == 0
+    text = out.read_text(encoding="utf-8")
+    assert "url(http" not in text and 'src="http' not in text and "@import" not in text
