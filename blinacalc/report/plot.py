@@ -25,13 +25,14 @@ Y_AXIS_WIDTH = 6  # "100% ┤"
 COLOURS = {
     "patient": "#56B4E9",
     "band": "#56B4E9",
+    "band_bg": "#1c3747",  # the band behind a curve drawn across it: a dark tint of the patient's blue
     "comparator": "#D55E00",
     "pinned": "#CC79A7",
     "scenario_a": "#009E73",
     "scenario_b": "#E69F00",
 }
 # On light backgrounds sky blue is faint: the patient's curve takes Okabe-Ito's darker blue.
-COLOURS_LIGHT = {**COLOURS, "patient": "#0072B2", "band": "#0072B2"}
+COLOURS_LIGHT = {**COLOURS, "patient": "#0072B2", "band": "#0072B2", "band_bg": "#d4e7f4"}
 # Overlays drawn as a trail of marker characters rather than braille, so they differ in shape too.
 MARKERS = {"pinned": "x", "scenario_a": "+", "scenario_b": "-"}
 
@@ -79,10 +80,8 @@ def canvas(series: Sequence[Series], width: int, height: int) -> list[list[Cell]
             lo, hi = _interp(s.lo, month), _interp(s.hi, month)
             if lo is None or hi is None:
                 continue
-            for row in range(height):
-                y = 1.0 - (row + 0.5) / height
-                if lo <= y <= hi:
-                    grid[row][col] = (_BAND, "band")
+            for row in band_rows(lo, hi, height):
+                grid[row][col] = (_BAND, "band")
     for s in series:
         if s.role in MARKERS:
             _marker_line(grid, s, width, height)
@@ -103,8 +102,22 @@ def canvas(series: Sequence[Series], width: int, height: int) -> list[list[Cell]
                 key = (py // 4, x // 2)
                 bits[key] = bits.get(key, 0) | _DOTS[py % 4][x % 2]
         for (row, col), b in bits.items():
-            grid[row][col] = (chr(0x2800 + b), s.role)
+            grid[row][col] = (chr(0x2800 + b), _over(grid[row][col], s.role))
     return grid
+
+
+def band_rows(lo: float, hi: float, height: int) -> range:
+    """The rows a band from ``lo`` to ``hi`` covers: every row whose span meets the interval, so that a
+    narrow band still shows at least one row, and both bounds are inside the shaded rows."""
+    top = min(height - 1, max(0, int((1.0 - min(hi, 1.0)) * height)))
+    bottom = min(height - 1, max(0, int((1.0 - max(lo, 0.0)) * height - 1e-9)))
+    return range(top, max(top, bottom) + 1)
+
+
+def _over(cell: Cell, role: str) -> str:
+    """A curve drawn over the band keeps it: the cell's role says both (views give it the band's background)."""
+    under = cell[1]
+    return f"{role}+band" if under == "band" or (under or "").endswith("+band") else role
 
 
 def _marker_line(grid: list[list[Cell]], s: Series, width: int, height: int) -> None:
@@ -119,7 +132,7 @@ def _marker_line(grid: list[list[Cell]], s: Series, width: int, height: int) -> 
         top, bottom = (row, row) if prev is None else (min(prev + 1, row), max(prev - 1, row))
         prev = row
         for r in range(top, bottom + 1):
-            grid[r][col] = (MARKERS[s.role], s.role)
+            grid[r][col] = (MARKERS[s.role], _over(grid[r][col], s.role))
 
 
 def lines(series: Sequence[Series], width: int, height: int = 13) -> list[list[Cell]]:

@@ -16,7 +16,9 @@ from blinacalc.report import plot
 
 def plot_styles(colours: dict[str, str]) -> dict[str, str]:
     """Styles for a plot's cell roles from a palette (``plot.COLOURS`` or ``plot.COLOURS_LIGHT``)."""
-    return {**{role: f"bold {colour}" for role, colour in colours.items()}, "band": colours["band"], "axis": "dim"}
+    curves = {role: f"bold {colour}" for role, colour in colours.items() if role != "band_bg"}
+    over_band = {f"{role}+band": f"{style} on {colours['band_bg']}" for role, style in curves.items()}
+    return {**curves, **over_band, "band": f"{colours['band']} on {colours['band_bg']}", "axis": "dim"}
 
 
 def plot_row(row: Sequence[plot.Cell], styles: dict[str, str]) -> Text:

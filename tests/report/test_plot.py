@@ -41,7 +41,7 @@ def test_band_fills_between_lo_and_hi_and_lines_draw_on_top():
     for col in range(10):
         column = [grid[r][col][1] for r in range(11)]
         assert column[0] is None and column[-1] is None  # outside the band
-        assert "band" in column and column[5] == "patient"
+        assert "band" in column and column[5] == "patient+band"  # the curve keeps the band behind it
 
 
 def test_dashed_line_has_gaps():
@@ -79,3 +79,27 @@ def test_overlays_are_a_continuous_trail_of_their_marker():
     assert {text for row in grid for text, role in row if role} == {"x"}
     legend = plot.plain(plot.legend([plot.Series("if cr/crh is reached", "scenario_a", LINEAR)]))
     assert "+++++ if cr/crh is reached" in legend
+
+
+@pytest.mark.parametrize("size", [(60, 16), (80, 13), (100, 30), (120, 40), (200, 50)])
+def test_the_band_is_continuous_and_never_erased_by_a_curve(size):
+    """For every month column, the cells from the upper to the lower bound of the 95% interval are band
+    cells (a curve drawn across keeps the band as its background); both bounds lie inside them."""
+    from blinacalc import Patient, predict
+    from blinacalc.core.result import HORIZON
+    from blinacalc.report import content as C
+
+    pred = predict(Patient(ecog=1, salvage_line=2, prior_hsct=False), draws=200)
+    series = C.os_series(pred, chemo=True)
+    width, height = size
+    grid = plot.canvas(series, width, height)
+    band = series[-1]
+    for col in range(width):
+        month = (col + 0.5) / width * HORIZON
+        lo, hi = plot._interp(band.lo, month), plot._interp(band.hi, month)
+        rows = plot.band_rows(lo, hi, height)
+        for row in rows:
+            role = grid[row][col][1]
+            assert role == "band" or role.endswith("+band"), (col, row, role)
+        # within one cell of each bound
+        assert abs(rows.start - (1 - hi) * height) <= 1 and abs(rows.stop - (1 - lo) * height) <= 1.0 + 1e-9
