@@ -469,3 +469,12 @@ def test_output_dash_is_standard_output(tmp_path, monkeypatch):
     out = _run("summary", "--draws", "200", "--format", "json", "-o", "-")
     assert out.returncode == 0 and json.loads(out.stdout)["schema"] == "blinacalc.prediction/2"
     assert not (tmp_path / "-").exists()
+
+
+def test_html_export_escapes_a_label_from_an_old_file():
+    from blinacalc.report import htmlview
+
+    _old_scenarios_file({"h1": "<img src=x onerror=alert(1)> & <script>x</script>"})
+    sc = Store().scenario("h1")
+    text = htmlview.render(C.build(predict(sc.patient, draws=200), scenario=sc.title))
+    assert "<img" not in text and "<script" not in text and "&lt;img" in text

@@ -13,9 +13,14 @@ EXPORT_WIDTH = 80
 
 
 def render(report: C.Report, fmt: str, width: int = EXPORT_WIDTH) -> str:
-    """``rich`` gives plain text without escape codes (for files and pipes); ``html``/``svg`` keep colour."""
+    """``rich`` gives plain text without escape codes (for files and pipes); ``html`` a document with tables
+    and an inline SVG chart; ``svg`` an image of the coloured terminal report."""
     if fmt == "markdown":
         return markdown.render(report)
+    if fmt == "html":
+        from blinacalc.report import htmlview
+
+        return htmlview.render(report)
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
     from rich.console import Console
@@ -26,8 +31,6 @@ def render(report: C.Report, fmt: str, width: int = EXPORT_WIDTH) -> str:
         return console.file.getvalue()  # type: ignore[attr-defined]
     console = Console(file=StringIO(), width=width, record=True, force_terminal=True, color_system="truecolor")
     console.print(richview.report(report))
-    if fmt == "html":
-        return console.export_html(inline_styles=True)
     return local_fonts_only(console.export_svg(title=report.title))
 
 

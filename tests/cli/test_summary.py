@@ -256,3 +256,27 @@ def test_exports_load_nothing_from_the_network(tmp_path, fmt):
     assert main(["summary", "--draws", "200", "--format", fmt, "-o", str(out)]) == 0
     text = out.read_text(encoding="utf-8")
     assert "url(http" not in text and 'src="http' not in text and "@import" not in text
+
+
+def test_html_is_a_real_document_with_tables_and_an_inline_chart():
+    """Issue 14: a <title>, headings, <table>s and an SVG chart drawn from the numbers (band as a filled
+    polygon, curves as polylines), print CSS, no scripts; it parses cleanly."""
+    from html.parser import HTMLParser
+
+    text = (GOLDEN / "test_golden_files[html].html").read_text(encoding="utf-8")
+
+    class Tags(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.seen: list[str] = []
+
+        def handle_starttag(self, tag, attrs):
+            self.seen.append(tag)
+
+    tags = Tags()
+    tags.feed(text)
+    tags.close()
+    for tag in ("title", "h1", "h2", "table", "th", "svg", "polygon", "polyline", "figure"):
+        assert tag in tags.seen, tag
+    assert "script" not in tags.seen and "@page { size: A4" in text
+    assert "<title>blinacalc" in text and "In brief" in text
