@@ -16,7 +16,13 @@ from blinacalc.report import plot
 
 def plot_styles(colours: dict[str, str]) -> dict[str, str]:
     """Styles for a plot's cell roles from a palette (``plot.COLOURS`` or ``plot.COLOURS_LIGHT``)."""
-    curves = {role: f"bold {colour}" for role, colour in colours.items() if role != "band_bg"}
+    # Bold for every curve but the comparator: under NO_COLOR (colour gone, weight kept) the patient's solid
+    # bold line and the comparator's light dashed one still differ in two ways.
+    curves = {
+        role: f"{'' if role == 'comparator' else 'bold '}{colour}"
+        for role, colour in colours.items()
+        if role != "band_bg"
+    }
     over_band = {f"{role}+band": f"{style} on {colours['band_bg']}" for role, style in curves.items()}
     return {**curves, **over_band, "band": f"{colours['band']} on {colours['band_bg']}", "axis": "dim"}
 
