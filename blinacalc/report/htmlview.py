@@ -21,7 +21,8 @@ body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, Helvetica, Ari
        max-width: 52rem; margin: 1.5rem auto; padding: 0 1rem; color: #1a1a1a; line-height: 1.45; }
 h1 { font-size: 1.4rem; } h2 { font-size: 1.15rem; border-bottom: 1px solid #ccc; margin-top: 1.6rem; }
 table { border-collapse: collapse; margin: 0.6rem 0; }
-th, td { padding: 0.2rem 0.7rem; border-bottom: 1px solid #e3e3e3; text-align: left; vertical-align: top; }
+th, td { padding: 0.2rem 0.7rem; border-bottom: 1px solid #e3e3e3; text-align: left; vertical-align: top;
+         white-space: pre-wrap; }
 td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }
 caption { text-align: left; font-style: italic; padding-bottom: 0.2rem; }
 p.key { font-weight: 600; } p.note { color: #555; font-size: 0.92rem; }
