@@ -220,7 +220,8 @@ def parse_setting(key: str, value: object) -> object:
         return value
     if key == "draws":
         if isinstance(value, str):
-            value = parse_int(value) if parse_int(value) is not None else value
+            number = parse_int(value)
+            value = value if number is None else number
         if isinstance(value, bool) or not isinstance(value, int) or not MIN_DRAWS <= value <= MAX_DRAWS:
             raise InputError("draws", f"expected an integer from {DRAWS_RANGE}, got {value!r}")
         return value

@@ -13,7 +13,7 @@ against the rest) with univariate OS and RFS hazard ratios
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 UNKNOWN = "unknown"
 # Words accepted for a yes/no factor, from the command line and cohort files alike (any case).
@@ -85,7 +85,6 @@ class Factor:
     # a number or a ``paper:key`` whose count n is the weight.
     others: tuple[tuple[object, object], ...] = ()
     optional_column: bool = False  # a cohort file may leave the column out (then: unknown)
-    note: str = field(default="", compare=False)
 
     @property
     def flag(self) -> str:

@@ -20,7 +20,7 @@ from blinacalc.core import factors as F
 from blinacalc.core.cohort import competing_risks, harms, response
 from blinacalc.core.defaults import DEFAULT_DRAWS, DRAWS_RANGE, MAX_DRAWS, MIN_DRAWS
 from blinacalc.core.drawcache import DrawCache
-from blinacalc.core.draws import CHEMO_HORIZON, MAX_RESPONDER_SHARE, RFS_HORIZON, DrawSet
+from blinacalc.core.draws import CHEMO_HORIZON, MAX_RESPONDER_SHARE, RFS_HORIZON, DrawSet, sensitivity_prevalence
 from blinacalc.core.evidence import Evidence, load_evidence, response_landmark_months
 from blinacalc.core.mixture import solve_split
 from blinacalc.core.patient import InputError, Patient
@@ -101,8 +101,6 @@ def _sensitivity(
     ds: DrawSet, patient: Patient, ev: Evidence, all_unknown: bool, alive_at: float | None
 ) -> tuple[Sensitivity, ...]:
     """The patient's 1-year OS and median at each bound of each drawn prevalence (point estimates)."""
-    from blinacalc.core.draws import sensitivity_prevalence
-
     ep = ds.endpoints["os"]
     rows = sensitivity_prevalence(ev)
     if all_unknown:

@@ -93,10 +93,6 @@ class Patient:
     def to_dict(self) -> dict[str, Any]:
         return dict(self._values)
 
-    def replace(self, **changes: Any) -> Patient:
-        """A copy with some factors changed."""
-        return Patient(**{**self.to_dict(), **changes})
-
     @property
     def indicators(self) -> tuple[bool | None, ...]:
         """Each factor's binary indicator in table order (numerator level vs the rest); None where unknown.

@@ -157,10 +157,23 @@ def comparison(pred: Prediction, pinned: Prediction, landmarks: tuple[int, ...] 
         now, then = pred.os.landmark(m).estimate, pinned.os.landmark(m).estimate
         rows.append((_LANDMARK_NAMES[m], _pct(now), _pct(then), diff_pp(now, then)))
     pinned_inputs = L.factors_line(pinned.inputs)
+    now_s, then_s = pred.alive_at_months, pinned.alive_at_months
+    conditioning = (
+        ()
+        if now_s == then_s
+        else (
+            Text(
+                f"Not like for like: now {_conditioned_on(now_s)}, pinned {_conditioned_on(then_s)}. Set the same "
+                "survival view for both before reading the differences.",
+                "warning",
+            ),
+        )
+    )
     return Section(
         "compare",
         "Compared with the pinned patient (overall survival)",
         (
+            *conditioning,
             Table(("", "Now", "Pinned", "Difference"), tuple(rows)),
             Text(f"Pinned: {pinned_inputs}.", "note"),
             Text(
@@ -171,6 +184,10 @@ def comparison(pred: Prediction, pinned: Prediction, landmarks: tuple[int, ...] 
             ),
         ),
     )
+
+
+def _conditioned_on(alive_at: float | None) -> str:
+    return "from first dose" if alive_at is None else f"given alive at {alive_at:g} months"
 
 
 def _reference_hr(ep: Endpoint, name: str) -> Text | None:
@@ -631,7 +648,6 @@ def sources(pred: Prediction) -> Section:
                 "Monte Carlo intervals. Every number: `blinacalc evidence`; method: docs/methodology.md.",
                 "note",
             ),
-            Text(L.INTERVALS_MEAN, "note"),
             *(_sensitivity_text(s) for s in pred.sensitivity),
             Text(
                 f"Evidence {pred.evidence_version} · blinacalc {pred.blinacalc_version} · "

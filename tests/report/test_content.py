@@ -188,3 +188,13 @@ def test_definitions_trace_to_the_papers(report):
     assert {"CR", "CRh", "CRi", "MRD response", "CCR", "Salvage line", "HSCT"} <= set(terms)
     assert "5% or less bone marrow blasts" in terms["CR"] and "TOWER Methods" in terms["CR"]
     assert "10^-4" in terms["MRD response"]
+
+
+def test_comparison_says_when_the_two_are_conditioned_differently():
+    """A pinned curve from first dose against one given alive at 6 months is not like for like."""
+    now = predict(Patient(ecog=0), draws=200, alive_at_months=6)
+    pinned = predict(Patient(ecog=1), draws=200)
+    (warning,) = [b for b in C.comparison(now, pinned).blocks if isinstance(b, C.Text) and b.kind == "warning"]
+    assert "given alive at 6 months" in warning.text and "from first dose" in warning.text
+    same = C.comparison(predict(Patient(ecog=0), draws=200), pinned)
+    assert not [b for b in same.blocks if isinstance(b, C.Text) and b.kind == "warning"]

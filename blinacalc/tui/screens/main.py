@@ -180,8 +180,7 @@ class MainScreen(Screen):
         self._render_all()
 
     def watch_pinned(self) -> None:
-        self._render_survival()
-        self._render_compare()
+        self._render_survival()  # draws the Compare view too
 
     def watch_show_chemo(self) -> None:
         self._render_survival()
@@ -268,14 +267,13 @@ class MainScreen(Screen):
         assert self.prediction is not None
         sc = self.scenario
         title = sc.title if sc is not None and sc.patient == self.patient else None
-        what_if = self.show_scenarios and self.prediction.scenarios.compute().computed
         return C.build(
             self.prediction,
             landmarks=self.landmarks,
             scenario=title,
             pinned=self.pinned,
             chemo=self.show_chemo,
-            what_if=what_if,
+            what_if=self.show_scenarios,
         )
 
     # --- actions (bound in the app) ------------------------------------------------------------
