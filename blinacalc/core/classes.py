@@ -1,6 +1,6 @@
 """Class algebra over the factor table: indicator classes, cohort prevalences, a patient's class weights.
 
-With K binary indicators (one per factor, :mod:`blinacalc.core.factors`) there are :math:`2^K` classes
+With K binary indicators (one per binary factor, :mod:`blinacalc.core.factors`) there are :math:`2^K` classes
 :math:`x`; a class's hazard ratio is :math:`\\prod_j HR_j^{x_j}` and its cohort prevalence
 :math:`\\prod_j p_j^{x_j}(1-p_j)^{1-x_j}` (factors taken as independent).
 """
@@ -31,12 +31,12 @@ def _classes(fingerprint: str, k: int) -> np.ndarray:
 
 def classes() -> np.ndarray:
     """Every combination of the indicators: shape (2^K, K), in ``itertools.product`` order."""
-    return _classes(F.fingerprint(), len(F.factors()))
+    return _classes(F.fingerprint(), len(F.binary()))
 
 
 def drawn_factors() -> tuple[int, ...]:
     """Indices of the factors whose prevalence is uncertain and drawn (``Prevalence.kind == "uniform"``)."""
-    return tuple(i for i, f in enumerate(F.factors()) if f.prevalence.kind == "uniform")
+    return tuple(i for i, f in enumerate(F.binary()) if f.prevalence.kind == "uniform")
 
 
 def prevalence_bounds(ev: Evidence, f: F.Factor) -> tuple[float, float]:
@@ -68,7 +68,7 @@ def factor_prevalence(ev: Evidence, drawn: np.ndarray | None = None) -> np.ndarr
     ``drawn`` holds values for the drawn factors (:func:`drawn_factors`, last axis); without it their
     point estimates (midpoints) are used. Returns (K,) or (..., K).
     """
-    fixed = np.array([_fixed(ev, f) for f in F.factors()])
+    fixed = np.array([_fixed(ev, f) for f in F.binary()])
     if drawn is None:
         return fixed
     drawn = np.asarray(drawn, dtype=float)
@@ -108,4 +108,32 @@ def mix(weights: np.ndarray, curve: Callable[[int], np.ndarray]) -> np.ndarray:
     for k in ks[1:]:
         out = out + w[:, k, None] * curve(int(k))
     mixed: np.ndarray = np.minimum(out, 1.0)  # the weights sum to 1 up to rounding
+    return mixed
+
+
+def mix_terms(
+    weights: np.ndarray,
+    class_hr: np.ndarray,
+    log_s0: np.ndarray,
+    shift: np.ndarray | None,
+    nodes: np.ndarray,
+    node_weights: np.ndarray,
+) -> np.ndarray:
+    """:math:`\sum_k w_k \sum_q \pi_q \exp(h_k e^{s + z_q} \log S_0)`, per row.
+
+    ``weights`` (2^K,) or (R, 2^K) the class weights; ``class_hr`` (R, 2^K); ``log_s0`` (R, T); ``shift``
+    (R,) the known continuous factors' log hazard (None: 0); ``nodes``/``node_weights`` (R, Q) the Gauss
+    rule of the unknown continuous factors' term (one node at 0 with weight 1 when all are known).
+    """
+    w = np.atleast_2d(weights)
+    scale = np.exp(nodes if shift is None else shift[:, None] + nodes)  # (R, Q)
+    out = np.zeros_like(log_s0)
+    buf = np.empty_like(log_s0)
+    for k in np.flatnonzero(w.any(axis=0)):
+        for q in range(nodes.shape[1]):
+            np.multiply(log_s0, (class_hr[:, k] * scale[:, q])[:, None], out=buf)
+            np.exp(buf, out=buf)
+            buf *= (w[:, k] * node_weights[:, q])[:, None]
+            out += buf
+    mixed: np.ndarray = np.minimum(out, 1.0, out=out)  # the weights sum to 1 up to rounding
     return mixed

@@ -21,11 +21,12 @@ import numpy as np
 from blinacalc._fs import make_private_dirs, write_atomic
 from blinacalc._version import __version__
 from blinacalc.core import classes as K
+from blinacalc.core import continuous as C
 from blinacalc.core import draws as D
 from blinacalc.core import factors as F
 from blinacalc.core.result import MONTHS
 
-FORMAT = 3
+FORMAT = 4
 MAX_CACHED_DRAWS = 5000  # about 24 MB on disk at the limit; larger runs are not kept
 KEEP = 4  # files kept; older ones are removed
 _MAGIC = b"blinacalc-draws\n"
@@ -37,6 +38,7 @@ _FINGERPRINTED = (
     "core/calibration.json",
     "core/baseline.py",
     "core/classes.py",
+    "core/continuous.py",
     "core/draws.py",
     "core/evidence.py",
     "core/mixture.py",
@@ -124,27 +126,24 @@ def _to_arrays(ds: D.DrawSet) -> dict[str, np.ndarray]:
 
 def _from_arrays(arrays: dict[str, np.ndarray], draws: int) -> D.DrawSet:
     rows, cols = draws + 1, len(MONTHS)
-    k, u = len(F.factors()), len(K.drawn_factors())
+    k, u, c = len(F.binary()), len(K.drawn_factors()), len(F.continuous())
+    q = C.NODES if c else 1
     shapes = {
         "target": (rows, cols),
         "log_s0": (rows, cols),
         "log_hr": (rows, k),
         "class_hr": (rows, 2**k),
         "sens_log_s0": (2 * u, cols),
+        "beta": (rows, c),
+        "z_nodes": (rows, q),
+        "z_weights": (rows, q),
     }
     endpoints = {}
     for name in ("os", "rfs"):
         parts = {key: arrays[f"{name}.{key}"] for key in shapes}
         if any(parts[key].shape != shape for key, shape in shapes.items()):
             raise ValueError("shape")
-        endpoints[name] = D.EndpointDraws(
-            parts["target"],
-            parts["log_s0"],
-            parts["log_hr"],
-            parts["class_hr"],
-            parts["sens_log_s0"],
-            cache=draws <= D.CACHE_CLASS_CURVES_UP_TO,
-        )
+        endpoints[name] = D.EndpointDraws(**parts, cache=draws <= D.CACHE_CLASS_CURVES_UP_TO)
     ds = D.DrawSet(
         endpoints=endpoints,
         hsct_ccr=arrays["hsct_ccr"],

@@ -1,9 +1,11 @@
 """The Monte Carlo draws that do not depend on the patient, built once per (draws, seed, factor table).
 
-Each draw takes every log hazard ratio from its published CI, the curve parameters from the fit's
-covariance, the response rate, the drawn factor prevalences and the post-landmark CR/CRh ratio; each
-draw's reference-group baseline is re-calibrated so that its own cohort mix reproduces its own
-population curve (``docs/methodology.md`` sections 2, 3 and 5).
+Each draw takes every binary factor's log hazard ratio from its published CI, every continuous factor's
+per-unit log hazard ratio from its rounding region (:mod:`blinacalc.core.continuous`), the curve
+parameters from the fit's covariance, the response rate, the drawn factor prevalences and the
+post-landmark CR/CRh ratio; each draw's reference-group baseline is re-calibrated so that its own cohort
+mix (binary classes times the Gauss nodes of the continuous factors) reproduces its own population curve
+(``docs/methodology.md`` sections 2, 3, 5 and 6).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from functools import cached_property
 import numpy as np
 
 from blinacalc.core import classes as K
+from blinacalc.core import continuous as C
 from blinacalc.core import factors as F
 from blinacalc.core.baseline import FittedCurve, load_calibration
 from blinacalc.core.evidence import Evidence, Quantity, load_evidence, response_landmark_months
@@ -37,7 +40,7 @@ _LANDMARK_HR_GRID = np.linspace(np.log(0.05), np.log(1.5), 241)
 _PRIOR_LOG_SD = 1.0
 CACHE_CLASS_CURVES_UP_TO = 5000  # draws; above this, class curves are recomputed per call
 _CHUNK = 2048
-ENDPOINT_ARRAYS = ("target", "log_s0", "log_hr", "class_hr", "sens_log_s0")
+ENDPOINT_ARRAYS = ("target", "log_s0", "log_hr", "class_hr", "sens_log_s0", "beta", "z_nodes", "z_weights")
 
 
 @dataclass
@@ -45,20 +48,33 @@ class EndpointDraws:
     """Patient-independent pieces for one individualized endpoint (OS or RFS)."""
 
     target: np.ndarray  # (D+1, T) population curve per draw
-    log_s0: np.ndarray  # (D+1, T) log of the re-calibrated reference-group baseline
-    log_hr: np.ndarray  # (D+1, K) factor log hazard ratios
+    log_s0: np.ndarray  # (D+1, T) log of the re-calibrated reference baseline (binary reference, continuous at mean)
+    log_hr: np.ndarray  # (D+1, K) binary factors' log hazard ratios
     class_hr: np.ndarray  # (D+1, 2^K)
     sens_log_s0: np.ndarray  # (2U, T) row-0 baseline re-calibrated at each drawn prevalence's two bounds
+    beta: np.ndarray  # (D+1, C) continuous factors' per-unit log hazard ratios
+    z_nodes: np.ndarray  # (D+1, Q) Gauss nodes of every continuous factor's term together (all unknown)
+    z_weights: np.ndarray  # (D+1, Q)
     cache: bool
     _curves: dict[int, np.ndarray] = field(default_factory=dict)
+    _rules: dict[tuple[int, ...], tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
 
     def class_curve(self, k: int) -> np.ndarray:
+        """Class ``k``'s curves with every continuous factor unknown (integrated over the cohort's values)."""
         if k in self._curves:
             return self._curves[k]
-        curve: np.ndarray = np.exp(self.class_hr[:, k, None] * self.log_s0)
+        curve = K.mix_terms(
+            np.eye(1, self.class_hr.shape[1], k), self.class_hr, self.log_s0, None, self.z_nodes, self.z_weights
+        )
         if self.cache:
             self._curves[k] = curve
         return curve
+
+    def rule(self, ev: Evidence, unknown: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+        """Gauss nodes and weights (D+1, Q) for the continuous factors ``unknown`` (indices), kept."""
+        if unknown not in self._rules:
+            self._rules[unknown] = C.unknown_rule(ev, self.beta, unknown)
+        return self._rules[unknown]
 
 
 @dataclass
@@ -109,31 +125,68 @@ def sensitivity_prevalence(ev: Evidence) -> np.ndarray:
     base = K.factor_prevalence(ev)
     rows = []
     for j in K.drawn_factors():
-        for bound in K.prevalence_bounds(ev, F.factors()[j]):
+        for bound in K.prevalence_bounds(ev, F.binary()[j]):
             row = base.copy()
             row[j] = bound
             rows.append(row)
     return np.array(rows).reshape(-1, len(base))
 
 
+def _with_nodes(class_hr: np.ndarray, p_class: np.ndarray, nodes: np.ndarray, weights: np.ndarray) -> tuple:
+    """Binary classes times continuous nodes, flattened: hazard ratios and weights (R, 2^K * Q)."""
+    hr = (class_hr[:, :, None] * np.exp(nodes)[:, None, :]).reshape(len(class_hr), -1)
+    p = (p_class[:, :, None] * weights[:, None, :]).reshape(len(class_hr), -1)
+    return hr, p
+
+
 def _endpoint_draws(
-    name: str, fit: FittedCurve, ev: Evidence, rng: np.random.Generator, draws: int, drawn: np.ndarray
+    name: str,
+    fit: FittedCurve,
+    ev: Evidence,
+    rng: np.random.Generator,
+    draws: int,
+    drawn: np.ndarray,
+    rng_c: np.random.Generator,
 ) -> EndpointDraws:
     target = _curve_draws(fit, rng, draws)
-    hrs = np.column_stack([lognormal_draws(ev.topp[f.hr_key(name)], rng, draws) for f in F.factors()])
+    hrs = np.column_stack([lognormal_draws(ev.topp[f.hr_key(name)], rng, draws) for f in F.binary()])
     log_hr = np.log(hrs)
     class_hr = np.exp(log_hr @ K.classes().T)
     p_class = K.class_prevalence(K.factor_prevalence(ev, drawn))  # (D+1, 2^K): one mix per draw
+    cont = F.continuous()
+    beta = np.column_stack([C.rounding_draws(ev.topp[f.hr_key(name)], rng_c, draws) for f in cont] or [np.zeros(0)])
+    beta = beta.reshape(draws + 1, len(cont))
+    if cont:
+        z_nodes, z_weights = C.unknown_rule(ev, beta, tuple(range(len(cont))))
+    else:
+        z_nodes, z_weights = np.zeros((draws + 1, 1)), np.ones((draws + 1, 1))
+    hr_all, p_all = _with_nodes(class_hr, p_class, z_nodes, z_weights)
     # Re-calibrate every draw: its own population average reproduces its own baseline draw.
     s0 = np.empty_like(target)
     for i in range(0, target.shape[0], _CHUNK):
         part = slice(i, i + _CHUNK)
-        s0[part] = solve_baseline(target[part], class_hr[part], p_class[part])
+        s0[part] = solve_baseline(target[part], hr_all[part], p_all[part])
     # Sensitivity: the point estimate re-calibrated at each bound of each drawn prevalence.
     bounds = K.class_prevalence(sensitivity_prevalence(ev))
     n = len(bounds)
-    sens = solve_baseline(np.repeat(target[:1], n, 0), np.repeat(class_hr[:1], n, 0), bounds) if n else target[:0]
-    return EndpointDraws(target, _log(s0), log_hr, class_hr, _log(sens), draws <= CACHE_CLASS_CURVES_UP_TO)
+    if n:
+        hr_b, p_b = _with_nodes(
+            np.repeat(class_hr[:1], n, 0), bounds, np.repeat(z_nodes[:1], n, 0), np.repeat(z_weights[:1], n, 0)
+        )
+        sens = solve_baseline(np.repeat(target[:1], n, 0), hr_b, p_b)
+    else:
+        sens = target[:0]
+    return EndpointDraws(
+        target,
+        _log(s0),
+        log_hr,
+        class_hr,
+        _log(sens),
+        beta,
+        z_nodes,
+        z_weights,
+        draws <= CACHE_CLASS_CURVES_UP_TO,
+    )
 
 
 def landmark_counts(ev: Evidence, population_at_landmark: np.ndarray) -> dict[str, np.ndarray | float]:
@@ -205,10 +258,14 @@ def build(draws: int, seed: int) -> DrawSet:
     rng = np.random.default_rng(seed)
     columns = []
     for j in K.drawn_factors():
-        lo, hi = K.prevalence_bounds(ev, F.factors()[j])
+        lo, hi = K.prevalence_bounds(ev, F.binary()[j])
         columns.append(np.concatenate([[(lo + hi) / 2], rng.uniform(lo, hi, draws)]))
     drawn = np.column_stack(columns) if columns else np.empty((draws + 1, 0))
-    endpoints = {name: _endpoint_draws(name, cal.curves[name], ev, rng, draws, drawn) for name in ("os", "rfs")}
+    # The continuous factors' effects come from their own stream, so the other draws are as before them.
+    rng_c = np.random.default_rng((seed, 1))
+    endpoints = {
+        name: _endpoint_draws(name, cal.curves[name], ev, rng, draws, drawn, rng_c) for name in ("os", "rfs")
+    }
     hsct = _curve_draws(cal.curves["hsct_ccr"], rng, draws)
     t = ev.topp
     cr = t["table2.cr_crh"]

@@ -20,7 +20,7 @@ SCHEMA_VERSION = 1
 PAPERS = ("topp2021", "tower2017")
 # Package data is read from the installed files (importlib.resources would import zipfile: slower).
 EVIDENCE_DIR = Path(__file__).resolve().parent.parent / "evidence"
-KINDS = ("proportion", "months", "hazard_ratio", "count")
+KINDS = ("proportion", "months", "hazard_ratio", "count", "percent", "years")
 _QUANTITY_KEYS = {"kind", "value", "ci", "n", "N", "range", "where", "erratum"}
 # Published percentages have one decimal, so n/N may differ from the printed value by rounding.
 _ROUNDING = 0.0005 + 1e-12
@@ -143,7 +143,7 @@ def _quantity(file: str, key: str, raw: dict[str, Any]) -> Quantity:
         if value < 0 or value != int(value):
             raise _fail(file, f"{key}.value", f"a count must be a non-negative integer, got {value}")
     elif value < 0:
-        raise _fail(file, f"{key}.value", f"months must be >= 0, got {value}")
+        raise _fail(file, f"{key}.value", f"{kind} must be >= 0, got {value}")
     if ci is not None and not ci[0] <= value <= ci[1]:
         raise _fail(file, f"{key}.ci", f"the interval {list(ci)} does not contain the estimate {value}")
     if n is not None and N is not None:

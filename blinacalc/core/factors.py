@@ -5,8 +5,9 @@ and warning from here; the CLI its flag; the TUI its choices; the report its wor
 its column and vocabulary; the synthetic cohort how to draw it. Adding a binary factor with its evidence
 means adding its numbers to an evidence file and one :class:`Factor` here.
 
-The model is Topp 2021 Table 3's: each factor enters as one binary indicator (``numerator`` values
-against the rest) with univariate OS and RFS hazard ratios
+The model is Topp 2021 Table 3's: each binary factor enters as one indicator (``numerator`` values
+against the rest), each continuous factor (``kind == "continuous"``) as a log-linear term per unit
+centred at its cohort mean, both with univariate OS and RFS hazard ratios
 ``table3.{os,rfs}.univariate.{indicator}`` from the evidence.
 """
 
@@ -28,7 +29,9 @@ class Prevalence:
 
     ``kind``: ``proportion`` (``keys[0]``'s n/N), ``share_of_known`` (n of ``keys[0]`` over its N less the
     unknown count ``keys[1]``), or ``uniform`` (drawn uniformly between ``lower`` and the summed
-    proportions of ``keys``; point estimate the midpoint). Keys are ``paper:key``.
+    proportions of ``keys``; point estimate the midpoint). Keys are ``paper:key``. A continuous factor's
+    distribution: ``bands`` (band counts, then the top band, mean and SD) or ``median_range`` (one
+    quantity with the median as value and its range); see :mod:`blinacalc.core.continuous`.
     """
 
     kind: str
@@ -46,7 +49,8 @@ class Warn:
     text: str
     key: str | None = None
     values: frozenset[object] = frozenset()
-    at_least: int | None = None
+    at_least: float | None = None
+    at_most: float | None = None
     priority: int = 1  # lower first: thin evidence before modelling approximations
 
 
@@ -54,10 +58,11 @@ class Warn:
 class Factor:
     """One baseline factor.
 
-    ``kind`` is ``integer`` (``minimum``..``maximum``; ``refused`` values get their own message) or
-    ``boolean``. ``levels`` are the values offered in pick lists, ``open_top`` the last of them meaning
-    "this or later". ``style`` says how a value reads: ``grade`` (``levels_text``), ``ordinal``
-    ("2nd salvage") or ``yes_no``.
+    ``kind`` is ``integer`` (``minimum``..``maximum``; ``refused`` values get their own message),
+    ``boolean`` or ``continuous`` (a number from ``minimum`` to ``maximum``, in ``unit``; ``below``
+    is the message for a value under the minimum). ``levels`` are the values offered in pick lists,
+    ``open_top`` the last of them meaning "this or later". ``style`` says how a value reads: ``grade``
+    (``levels_text``), ``ordinal`` ("2nd salvage"), ``yes_no`` or ``number`` (``{v}`` then ``unit``).
     """
 
     name: str
@@ -75,8 +80,8 @@ class Factor:
     levels: tuple[object, ...] = ()
     levels_text: tuple[tuple[object, str], ...] = ()
     open_top: bool = False
-    minimum: int | None = None
-    maximum: int | None = None
+    minimum: float | None = None
+    maximum: float | None = None
     refused: tuple[tuple[object, str], ...] = ()
     allowed: str = ""  # the allowed values, in words, for error messages
     out_of_range: str = ""  # message for an integer outside minimum..maximum; {value} is the value
@@ -85,6 +90,13 @@ class Factor:
     # a number or a ``paper:key`` whose count n is the weight.
     others: tuple[tuple[object, object], ...] = ()
     optional_column: bool = False  # a cohort file may leave the column out (then: unknown)
+    unit: str = ""  # continuous: "%" or " years", appended to the number
+    below: str = ""  # continuous: message for a value under the minimum; {value} is the value
+    per_unit: str = ""  # continuous: the hazard ratio's unit in words ("per percentage point")
+
+    @property
+    def continuous(self) -> bool:
+        return self.kind == "continuous"
 
     @property
     def flag(self) -> str:
@@ -97,8 +109,10 @@ class Factor:
     def metavar(self) -> str:
         if self.kind == "boolean":
             return "{yes,no,unknown}"
+        if self.continuous:
+            return f"{{{self.minimum:g}-{self.maximum:g},unknown}}"
         if self.maximum is not None:
-            return "{" + ",".join(str(v) for v in range(self.minimum or 0, self.maximum + 1)) + "}"
+            return "{" + ",".join(str(v) for v in range(int(self.minimum or 0), int(self.maximum) + 1)) + "}"
         return "N"
 
 
@@ -229,12 +243,88 @@ FACTORS: tuple[Factor, ...] = (
         ),
         others=((False, 1.0),),
     ),
+    Factor(
+        name="marrow_blasts",
+        label="Bone marrow blasts (%)",
+        short="Blasts %",
+        kind="continuous",
+        indicator="marrow_blasts_per_percent",
+        numerator=frozenset(),
+        prevalence=Prevalence(
+            "bands",
+            (
+                "topp2021:table1.marrow_blasts_le5",
+                "topp2021:table1.marrow_blasts_5_10",
+                "topp2021:table1.marrow_blasts_10_50",
+                "topp2021:table1.marrow_blasts_ge50",
+                "topp2021:table1.marrow_blasts_mean",
+                "topp2021:table1.marrow_blasts_sd",
+            ),
+        ),
+        help="bone marrow blasts at baseline, % (central or local), 0-100",
+        style="number",
+        inline="marrow blasts {v}",
+        inline_unknown="marrow blasts unknown",
+        reference="marrow blasts at the cohort mean",
+        minimum=0,
+        maximum=100,
+        unit="%",
+        per_unit="per percentage point",
+        allowed="a number from 0 to 100 (% blasts) or unknown",
+        out_of_range="marrow blasts are a percentage of nucleated marrow cells, from 0 to 100; got {value}",
+        below="marrow blasts are a percentage of nucleated marrow cells, from 0 to 100; got {value}",
+        warnings=(
+            Warn(
+                "Marrow blasts {value:g}%: only {q.n} of {q.N} patients in the source cohort had 5% or fewer "
+                "(Topp 2021 Table 1; TOWER required more than 5%); blinatumomab for MRD-positive remission is "
+                "a different setting, not modelled here.",
+                "topp2021:table1.marrow_blasts_le5",
+                at_most=5,
+                priority=0,
+            ),
+        ),
+        optional_column=True,
+    ),
+    Factor(
+        name="age",
+        label="Age (years)",
+        short="Age",
+        kind="continuous",
+        indicator="age_per_year",
+        numerator=frozenset(),
+        prevalence=Prevalence("median_range", ("topp2021:table1.age_median",)),
+        help="age at the first dose, years (18-80: the trials enrolled adults)",
+        style="number",
+        inline="age {v}",
+        inline_unknown="age unknown",
+        reference="age at the cohort mean",
+        minimum=18,
+        maximum=80,
+        unit=" years",
+        per_unit="per year",
+        allowed="a number of years from 18 to 80 or unknown",
+        out_of_range="the trials enrolled ages 18-80 (TOWER Table 1 range 18-80; Topp 2021 Table 1 range "
+        "18-79); got {value}",
+        below="the trials enrolled adults only (18 years or older; TOWER Methods, Topp 2021 Table 1 range "
+        "18-79); got {value}",
+        optional_column=True,
+    ),
 )
 
 
 def factors() -> tuple[Factor, ...]:
     """The factor table (read at call time, so a test can extend it)."""
     return FACTORS
+
+
+def binary() -> tuple[Factor, ...]:
+    """The factors that enter as one binary indicator each (the class algebra's), table order."""
+    return tuple(f for f in factors() if not f.continuous)
+
+
+def continuous() -> tuple[Factor, ...]:
+    """The continuous factors, table order."""
+    return tuple(f for f in factors() if f.continuous)
 
 
 def by_name(name: str) -> Factor:
@@ -258,6 +348,8 @@ def value_words(f: Factor, value: object) -> str:
     """A value as the report shows it: ``1 (restricted ...)``, ``2nd salvage``, ``yes``; ``unknown``."""
     if value is None:
         return UNKNOWN
+    if f.style == "number":
+        return f"{value:g}{f.unit}"
     if f.style == "grade":
         return f"{value} ({dict(f.levels_text)[value]})"
     if f.style == "ordinal":
@@ -280,12 +372,15 @@ def cell_text(f: Factor, value: object) -> str:
         return ""
     if f.kind == "boolean":
         return "yes" if value else "no"
+    if f.continuous:
+        return f"{value:g}"
     return str(value)
 
 
 def parse_text(f: Factor, text: str) -> object:
     """A value from text (command line, cohort cell): blank/unknown/NA is ``None``; yes/no/true/false/1/0
-    for yes/no factors; plain ASCII integers (``1.0`` from a spreadsheet too) for integer factors.
+    for yes/no factors; plain ASCII integers (``1.0`` from a spreadsheet too) for integer factors; plain
+    ASCII decimals (``72``, ``72.5``, with a trailing ``%`` for percentages) for continuous factors.
     Raises ValueError with the allowed values; the value itself is checked by :class:`Patient`."""
     from blinacalc._text import parse_int
 
@@ -296,6 +391,13 @@ def parse_text(f: Factor, text: str) -> object:
         if clean in YES_WORDS or clean in NO_WORDS:
             return clean in YES_WORDS
         raise ValueError(f"expected {f.allowed}, got {text!r}")
+    if f.continuous:
+        from blinacalc._text import parse_decimal
+
+        number = parse_decimal(clean[:-1] if f.unit == "%" and clean.endswith("%") else clean)
+        if number is None:
+            raise ValueError(f"expected {f.allowed}, got {text!r}")
+        return number
     value = parse_int(clean)
     if value is None:
         raise ValueError(f"expected {f.allowed}, got {text!r}")

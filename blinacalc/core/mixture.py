@@ -43,24 +43,41 @@ def solve_baseline(target: np.ndarray, hr: np.ndarray, prevalence: np.ndarray) -
         :math:`S_0`, non-increasing in ``t`` wherever ``target`` is.
     """
     target = np.asarray(target, dtype=float)
-    hr = np.asarray(hr, dtype=float)[..., :, None]  # (..., K, 1)
-    p = np.broadcast_to(np.asarray(prevalence, dtype=float), hr.shape[:-1])[..., :, None]
-    h_star = -np.log(np.clip(target, 1e-300, 1.0))[..., None, :]  # (..., 1, T)
-    jensen = h_star / np.sum(p * hr, axis=-2, keepdims=True)
+    hr = np.asarray(hr, dtype=float)
+    shape = np.broadcast_shapes(target.shape[:-1], hr.shape[:-1])
+    n, k, t = int(np.prod(shape)), hr.shape[-1], target.shape[-1]
+    r = np.broadcast_to(hr, (*shape, k)).reshape(n, k)
+    p = np.broadcast_to(np.asarray(prevalence, dtype=float), (*shape, k)).reshape(n, k)
+    h_star = -np.log(np.clip(np.broadcast_to(target, (*shape, t)).reshape(n, t), 1e-300, 1.0))
     with np.errstate(divide="ignore"):
-        per_class = np.max((h_star + np.log(p)) / hr, axis=-2, keepdims=True)
-    H = np.maximum(jensen, per_class)
+        log_p = np.log(p)
+    # Start: the largest of the lower bounds (Jensen's and each class's).
+    H = h_star / np.sum(p * r, axis=-1)[:, None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for j in range(k):
+            np.maximum(H, (h_star + log_p[:, j, None]) / r[:, j, None], out=H)
+    # Newton, one class at a time into three buffers (no (R, K, T) temporaries):
+    #   total = sum_j p_j e^{-r_j H},  slope = sum_j r_j p_j e^{-r_j H},  H += (log(total) + H*) total / slope
+    total, slope, buf = np.empty_like(H), np.empty_like(H), np.empty_like(H)
     for _ in range(_MAX_ITER):
-        terms = p * np.exp(-hr * H)  # (..., K, T)
-        total = terms.sum(axis=-2, keepdims=True)
-        f = np.log(total) + h_star
-        slope = -(terms * hr).sum(axis=-2, keepdims=True) / total
-        step = f / slope
-        H = H - step
-        if np.max(np.abs(step)) < _TOL:
+        total.fill(0.0)
+        slope.fill(0.0)
+        for j in range(k):
+            np.multiply(H, -r[:, j, None], out=buf)
+            buf += log_p[:, j, None]
+            np.exp(buf, out=buf)
+            total += buf
+            buf *= r[:, j, None]
+            slope += buf
+        np.log(total, out=buf)
+        buf += h_star
+        buf *= total
+        buf /= slope  # minus the Newton step
+        H += buf
+        if np.abs(buf).max() < _TOL:
             break
     # H >= 0 exactly when the weights sum to 1; clamp the rounding of sum(p) away from S0 > 1.
-    s0: np.ndarray = np.exp(-np.maximum(H[..., 0, :], 0.0))
+    s0: np.ndarray = np.exp(-np.maximum(H, 0.0)).reshape(*shape, t)
     return s0
 
 

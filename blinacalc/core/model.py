@@ -16,11 +16,19 @@ import numpy as np
 
 from blinacalc._version import __version__
 from blinacalc.core import classes as K
+from blinacalc.core import continuous as C
 from blinacalc.core import factors as F
 from blinacalc.core.cohort import competing_risks, harms, response
 from blinacalc.core.defaults import DEFAULT_DRAWS, DRAWS_RANGE, MAX_DRAWS, MIN_DRAWS
 from blinacalc.core.drawcache import DrawCache
-from blinacalc.core.draws import CHEMO_HORIZON, MAX_RESPONDER_SHARE, RFS_HORIZON, DrawSet, sensitivity_prevalence
+from blinacalc.core.draws import (
+    CHEMO_HORIZON,
+    MAX_RESPONDER_SHARE,
+    RFS_HORIZON,
+    DrawSet,
+    EndpointDraws,
+    sensitivity_prevalence,
+)
 from blinacalc.core.evidence import Evidence, load_evidence, response_landmark_months
 from blinacalc.core.mixture import solve_split
 from blinacalc.core.patient import InputError, Patient
@@ -90,24 +98,82 @@ def warnings_for(patient: Patient, ev: Evidence) -> tuple[str, ...]:
         if value is None:
             continue
         for w in f.warnings:
-            hit = value in w.values or (w.at_least is not None and not isinstance(value, bool) and value >= w.at_least)
+            number = not isinstance(value, bool)
+            hit = (
+                value in w.values
+                or (w.at_least is not None and number and value >= w.at_least)
+                or (w.at_most is not None and number and value <= w.at_most)
+            )
             if hit:
                 q = K.quantity(ev, w.key) if w.key else None
                 found.append((w.priority, w.text.format(value=value, q=q)))
     return tuple(text for _, text in sorted(found, key=lambda item: item[0]))
 
 
-def _sensitivity(
-    ds: DrawSet, patient: Patient, ev: Evidence, all_unknown: bool, alive_at: float | None
-) -> tuple[Sensitivity, ...]:
+class Individual:
+    """How a patient's factors enter one endpoint's draws: binary class weights, the known continuous
+    factors' log hazard (``shift``) and the Gauss rule over the unknown ones."""
+
+    def __init__(self, patient: Patient, ds: DrawSet, ev: Evidence) -> None:
+        self.patient = patient
+        self.weights = K.class_weights(patient, ds.factor_prevalence)
+        values = patient.continuous
+        self.unknown = tuple(c for c, v in enumerate(values) if v is None)
+        self.offsets = np.array([0.0 if v is None else v - m for v, m in zip(values, C.centres(ev), strict=True)])
+        self.all_unknown = all(v is None for v in patient.indicators) and len(self.unknown) == len(values)
+        self.all_known = all(v is not None for v in patient.indicators) and not self.unknown
+        self.ds, self.ev = ds, ev
+
+    def shift(self, ep: EndpointDraws, rows: slice = slice(None)) -> np.ndarray | None:
+        if len(self.unknown) == len(self.offsets):
+            return None
+        shift: np.ndarray = ep.beta[rows] @ self.offsets
+        return shift
+
+    def rule(self, ep: EndpointDraws, rows: slice = slice(None)) -> tuple[np.ndarray, np.ndarray]:
+        if not self.unknown:
+            n = len(ep.beta[rows])
+            return np.zeros((n, 1)), np.ones((n, 1))
+        nodes, weights = ep.rule(self.ev, self.unknown)
+        return nodes[rows], weights[rows]
+
+    def curves(self, ep: EndpointDraws) -> np.ndarray:
+        """The patient's (D+1, T) curves: :math:`\sum_x w_x \sum_q \pi_q S_0^{HR(x) e^{s + z_q}}`."""
+        if self.all_unknown:
+            return ep.target  # the trial mix over everything is, by calibration, the population curve itself
+        shift = self.shift(ep)
+        if shift is None and len(self.unknown) == len(self.offsets):
+            return K.mix(self.weights, ep.class_curve)  # every continuous factor unknown: cached class curves
+        return K.mix_terms(self.weights, ep.class_hr, ep.log_s0, shift, *self.rule(ep))
+
+    def hazard_ratio(self, ep: EndpointDraws) -> np.ndarray | None:
+        """Per draw, against the reference patient; None unless every factor is known."""
+        if not self.all_known:
+            return None
+        k = int(np.argmax(self.weights[0]))
+        shift = self.shift(ep)
+        hr: np.ndarray = np.exp(ep.log_hr @ K.classes()[k] + (0.0 if shift is None else shift))
+        return hr
+
+
+def _sensitivity(ds: DrawSet, who: Individual, ev: Evidence, alive_at: float | None) -> tuple[Sensitivity, ...]:
     """The patient's 1-year OS and median at each bound of each drawn prevalence (point estimates)."""
     ep = ds.endpoints["os"]
     rows = sensitivity_prevalence(ev)
-    if all_unknown:
-        curves = np.repeat(ep.target[:1], len(rows), 0)
+    n = len(rows)
+    if who.all_unknown:
+        curves = np.repeat(ep.target[:1], n, 0)
     else:
-        weights = K.class_weights(patient, rows)
-        curves = K.mix(weights, lambda k: np.exp(ep.class_hr[0, k] * ep.sens_log_s0))
+        shift = who.shift(ep, slice(0, 1))
+        nodes, weights = who.rule(ep, slice(0, 1))
+        curves = K.mix_terms(
+            K.class_weights(who.patient, rows),
+            np.repeat(ep.class_hr[:1], n, 0),
+            ep.sens_log_s0,
+            None if shift is None else np.repeat(shift, n),
+            np.repeat(nodes, n, 0),
+            np.repeat(weights, n, 0),
+        )
     start = 0
     if alive_at is not None:
         curves, start = condition(curves, alive_at)
@@ -115,7 +181,7 @@ def _sensitivity(
     i12 = index(12)
     out = []
     for n, j in enumerate(K.drawn_factors()):
-        f = F.factors()[j]
+        f = F.binary()[j]
         a, b = 2 * n, 2 * n + 1
         out.append(
             Sensitivity(
@@ -134,9 +200,11 @@ def predict(
 ) -> Prediction:
     """Illustrative OS, RFS, response and scenario estimates for one patient.
 
-    The patient's curve is :math:`S(t) = \\sum_x w_x S_0(t)^{HR(x)}`, where :math:`w_x` is 1 for the
-    patient's class when every factor is known and the trial prevalence mix over unknown factors
-    otherwise; :math:`S_0` is re-calibrated so that the trial mix reproduces the published curve.
+    The patient's curve is :math:`S(t) = \\sum_x w_x \\sum_q \\pi_q S_0(t)^{HR(x) e^{s + z_q}}`, where
+    :math:`w_x` is 1 for the patient's binary class when every binary factor is known and the trial
+    prevalence mix over unknown ones otherwise; :math:`s = \\sum_c \\beta_c (x_c - m_c)` over the known
+    continuous factors and :math:`(z_q, \\pi_q)` a Gauss rule over the unknown ones' cohort distribution;
+    :math:`S_0` is re-calibrated so that the trial mix reproduces the published curve.
 
     The response scenarios are a landmark analysis: OS for a patient alive at the response landmark
     :math:`L` (3 months) with or without CR/CRh, undefined before it,
@@ -169,16 +237,11 @@ def predict(
     alive_at = check_alive_at(alive_at_months)
     ev = load_evidence()
     ds = draw_set(draws, seed)
-    weights = K.class_weights(patient, ds.factor_prevalence)
-    known = all(v is not None for v in patient.indicators)
-    all_unknown = all(v is None for v in patient.indicators)
+    who = Individual(patient, ds, ev)
 
     def individual(name: str) -> tuple[np.ndarray, np.ndarray | None]:
         ep = ds.endpoints[name]
-        # The trial mix over every class is, by calibration, the population curve itself.
-        curves = ep.target if all_unknown else K.mix(weights, ep.class_curve)
-        hr = np.exp(ep.log_hr @ K.classes()[int(np.argmax(weights[0]))]) if known else None
-        return curves, hr
+        return who.curves(ep), who.hazard_ratio(ep)
 
     os_curves, os_hr = individual("os")
     rfs_curves, rfs_hr = individual("rfs")
@@ -245,7 +308,7 @@ def predict(
         scenarios=scenarios,
         reference_curves={"os_hsct_in_ccr": ds.hsct_endpoint},
         competing_risks=competing_risks(ev),
-        sensitivity=_sensitivity(ds, patient, ev, all_unknown, alive_at),
+        sensitivity=_sensitivity(ds, who, ev, alive_at),
         landmark_months=landmark,
         responder_share=interval(share),
         benefit=benefit,

@@ -3,6 +3,7 @@ validated at the door."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from blinacalc.core import factors as F
@@ -24,6 +25,14 @@ def check_value(f: F.Factor, value: object) -> None:
     if f.kind == "boolean":
         if not isinstance(value, bool):
             raise InputError(f.name, f"expected yes (True), no (False) or unknown (None), got {value!r}")
+        return
+    if f.continuous:
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            raise InputError(f.name, f"expected {f.allowed}, got {value!r}")
+        if f.minimum is not None and value < f.minimum:
+            raise InputError(f.name, f.below.format(value=f"{value:g}"))
+        if f.maximum is not None and value > f.maximum:
+            raise InputError(f.name, f.out_of_range.format(value=f"{value:g}"))
         return
     if isinstance(value, bool) or not isinstance(value, int):
         raise InputError(f.name, f"expected {f.allowed}, got {value!r}")
@@ -48,6 +57,7 @@ class Patient:
     * ``ecog``: 0, 1, 2 (3 and 4 are refused: outside both trials; TOWER required ECOG <= 2).
     * ``salvage_line``: an integer >= 1 (1 = first salvage).
     * ``prior_hsct``, ``t411``: True, False.
+    * ``marrow_blasts``: % blasts in the marrow, 0-100; ``age``: years, 18-80 (stored as float).
     """
 
     __slots__ = ("_values",)
@@ -67,6 +77,8 @@ class Patient:
             values[key] = value
         for f in table:
             check_value(f, values.get(f.name))
+            if f.continuous and values.get(f.name) is not None:
+                values[f.name] = float(values[f.name])  # 72 and 72.0 are one patient
         object.__setattr__(self, "_values", tuple((n, values.get(n)) for n in names))
 
     def __getattr__(self, name: str) -> Any:
@@ -95,10 +107,15 @@ class Patient:
 
     @property
     def indicators(self) -> tuple[bool | None, ...]:
-        """Each factor's binary indicator in table order (numerator level vs the rest); None where unknown.
+        """Each binary factor's indicator in table order (numerator level vs the rest); None where unknown.
 
         ECOG enters as 0 vs 1+ and salvage line as 1st vs 2nd+, as in Topp 2021 Table 3.
         """
-        return tuple(
-            None if v is None else v in f.numerator for f, (_, v) in zip(F.factors(), self._values, strict=True)
-        )
+        values = dict(self._values)
+        return tuple(None if values[f.name] is None else values[f.name] in f.numerator for f in F.binary())
+
+    @property
+    def continuous(self) -> tuple[float | None, ...]:
+        """Each continuous factor's value in table order; None where unknown."""
+        values = dict(self._values)
+        return tuple(values[f.name] for f in F.continuous())
