@@ -101,10 +101,10 @@ class Predictions(Generic[T]):
 
     def __init__(self, draws: int, seed: int, summarise: Callable[[Prediction], T]) -> None:
         self.draws, self.seed, self._summarise = draws, seed, summarise
-        self._by_class: dict[tuple[bool | None, ...], T] = {}
+        self._by_class: dict[tuple[tuple[bool | None, ...], tuple[float | None, ...]], T] = {}
 
     def __call__(self, patient: Patient) -> T:
-        key = patient.indicators
+        key = (patient.indicators, patient.continuous)
         if key not in self._by_class:
             from blinacalc.core.model import predict
 

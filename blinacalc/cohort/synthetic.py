@@ -6,7 +6,8 @@ The model, in full:
    numerator level with the pooled cohort's prevalence (``blinacalc.core.classes.factor_prevalence``,
    point estimates: ECOG 0 90/257, first salvage 54.0% (the midpoint of its range), prior HSCT 88/259,
    t(4;11) 16/259), otherwise one of the factor's ``others`` by weight (ECOG 1 or 2 in Table 1's ratio
-   129:38; 2nd or 3rd salvage equally; no).
+   129:38; 2nd or 3rd salvage equally; no). Marrow blasts and age are drawn from their cohort
+   distributions (``blinacalc.core.continuous.distribution``) and written to one decimal.
 2. Each patient's true OS curve is the model's point estimate for their factors. A death time is
    drawn by inverting it at U ~ Uniform(0, 1) (linear between the half-month grid points); if
    U < S(60), the patient is alive at 60 months.
@@ -59,6 +60,8 @@ def generate(n: int, seed: int = 0, *, missing: float = 0.0, censor_min: float =
     from blinacalc.core.model import predict
     from blinacalc.core.result import MONTHS
 
+    from blinacalc.core.continuous import distribution
+
     ev = load_evidence()
     table = F.factors()
     prevalence = factor_prevalence(ev)
@@ -66,7 +69,10 @@ def generate(n: int, seed: int = 0, *, missing: float = 0.0, censor_min: float =
     grid = np.asarray(MONTHS, dtype=float)
     curves: dict[Patient, np.ndarray] = {}
     for i in range(1, n + 1):
-        patient = Patient(**{f.name: _draw(f, p, ev, rng) for f, p in zip(table, prevalence, strict=True)})
+        values = {f.name: _draw(f, p, ev, rng) for f, p in zip(F.binary(), prevalence, strict=True)}
+        for f in F.continuous():
+            values[f.name] = round(float(distribution(ev, f).sample(rng, 1)[0]), 1)
+        patient = Patient(**values)
         if patient not in curves:
             curves[patient] = np.asarray(predict(patient, draws=100, seed=0).os.curve.estimate)
         s = curves[patient]

@@ -136,4 +136,5 @@ def mix_terms(
             buf *= (w[:, k] * node_weights[:, q])[:, None]
             out += buf
     mixed: np.ndarray = np.minimum(out, 1.0, out=out)  # the weights sum to 1 up to rounding
+    np.putmask(mixed, log_s0 == 0.0, 1.0)  # ... so where S0 = 1 (t = 0) say exactly 1
     return mixed

@@ -50,7 +50,8 @@ def quantity(ev: Evidence, spec: str) -> Quantity:
 @dataclass(frozen=True)
 class Distribution:
     """A continuous factor's cohort distribution: its mean and central moments :math:`E[(x-m)^k]`,
-    ``k = 0..2*NODES``, and a few descriptive numbers for the docs and tests."""
+    a few descriptive numbers for the docs and tests, and its pieces for sampling: (weight, low, high,
+    Beta a, Beta b), uniform where a = b = 1."""
 
     mean: float
     central: tuple[float, ...]
@@ -58,6 +59,17 @@ class Distribution:
     lower: float
     upper: float
     description: str
+    pieces: tuple[tuple[float, float, float, float, float], ...]
+
+    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        """``size`` values drawn from the distribution (synthetic cohorts, tests)."""
+        w = np.array([p[0] for p in self.pieces])
+        which = rng.choice(len(w), size=size, p=w / w.sum())
+        out = np.empty(size)
+        for i, (_, lo, hi, a, b) in enumerate(self.pieces):
+            mask = which == i
+            out[mask] = lo + (hi - lo) * rng.beta(a, b, int(mask.sum()))
+        return out
 
 
 def _uniform_raw(a: float, b: float, k: int) -> float:
@@ -113,6 +125,7 @@ def _bands(ev: Evidence, f: F.Factor) -> Distribution:
         sd=float(np.sqrt(_central(raw)[2])),
         lower=0.0,
         upper=100.0,
+        pieces=(*((wi, a, b, 1.0, 1.0) for wi, (a, b) in zip(w, edges, strict=False)), (w[-1], lo, hi, alpha, beta)),
         description=(
             f"uniform within <=5%, >5 to <10% and 10 to <50% (weights {counts[0]}, {counts[1]}, {counts[2]} of "
             f"{n:.0f}); within >=50% ({counts[3]}) 50 + 50 Beta({alpha:.2f}, {beta:.2f}), chosen so that the mean "
@@ -135,6 +148,7 @@ def _median_range(ev: Evidence, f: F.Factor) -> Distribution:
         sd=float(np.sqrt(central[2])),
         lower=a,
         upper=b,
+        pieces=((0.5, a, m, 1.0, 1.0), (0.5, m, b, 1.0, 1.0)),
         description=f"half of the cohort uniform on {a:g}-{m:g} and half on {m:g}-{b:g} (median {m:g}, range "
         f"{a:g}-{b:g}): the maximum-entropy distribution with that range and median",
     )

@@ -76,7 +76,9 @@ def solve_baseline(target: np.ndarray, hr: np.ndarray, prevalence: np.ndarray) -
         H += buf
         if np.abs(buf).max() < _TOL:
             break
-    # H >= 0 exactly when the weights sum to 1; clamp the rounding of sum(p) away from S0 > 1.
+    # H >= 0 exactly when the weights sum to 1; clamp the rounding of sum(p) away from S0 > 1, and where
+    # the target is 1 the baseline is exactly 1.
+    np.putmask(H, h_star == 0.0, 0.0)
     s0: np.ndarray = np.exp(-np.maximum(H, 0.0)).reshape(*shape, t)
     return s0
 

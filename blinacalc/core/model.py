@@ -121,7 +121,7 @@ class Individual:
         self.unknown = tuple(c for c, v in enumerate(values) if v is None)
         self.offsets = np.array([0.0 if v is None else v - m for v, m in zip(values, C.centres(ev), strict=True)])
         self.all_unknown = all(v is None for v in patient.indicators) and len(self.unknown) == len(values)
-        self.all_known = all(v is not None for v in patient.indicators) and not self.unknown
+        self.binary_known = all(v is not None for v in patient.indicators)
         self.ds, self.ev = ds, ev
 
     def shift(self, ep: EndpointDraws, rows: slice = slice(None)) -> np.ndarray | None:
@@ -147,8 +147,10 @@ class Individual:
         return K.mix_terms(self.weights, ep.class_hr, ep.log_s0, shift, *self.rule(ep))
 
     def hazard_ratio(self, ep: EndpointDraws) -> np.ndarray | None:
-        """Per draw, against the reference patient; None unless every factor is known."""
-        if not self.all_known:
+        """Per draw, against the reference patient (binary reference levels, continuous factors at the cohort
+        mean where known, the same where unknown: the ratio is conditional on their value); None unless every
+        binary factor is known (a mixture over classes has no single hazard ratio)."""
+        if not self.binary_known:
             return None
         k = int(np.argmax(self.weights[0]))
         shift = self.shift(ep)

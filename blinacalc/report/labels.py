@@ -70,14 +70,24 @@ def input_value(name: str, value: object) -> str:
 
 
 def reference_patient() -> str:
-    """The model's reference class in words: ``ECOG 1-2, 2nd or later salvage, no prior HSCT and no t(4;11)``."""
-    words = [f.reference for f in F.factors()]
-    return ", ".join(words[:-1]) + " and " + words[-1] if len(words) > 1 else words[0]
+    """The model's reference class in words: ``ECOG 1-2, 2nd or later salvage, no prior HSCT and no t(4;11)``,
+    then the continuous factors: at the cohort mean where known, the same value where unknown."""
+    words = [f.reference for f in F.binary()]
+    out = ", ".join(words[:-1]) + " and " + words[-1] if len(words) > 1 else words[0]
+    names = [f.label.split(" (")[0].lower() for f in F.continuous()]
+    if names:
+        out += f" ({' and '.join(names)} at the cohort mean where known, the same where unknown)"
+    return out
 
 
 def factors_line(inputs: Mapping[str, object]) -> str:
-    """The factors on one short line: ``ECOG 1, 2nd salvage, prior HSCT no, t(4;11) unknown``."""
-    return ", ".join(F.inline_words(f, inputs.get(f.name)) for f in F.factors())
+    """The factors on one short line: ``ECOG 1, 2nd salvage, prior HSCT no, t(4;11) unknown``; the additional
+    (optional) factors only where known: ``..., marrow blasts 85%``."""
+    return ", ".join(
+        F.inline_words(f, inputs.get(f.name))
+        for f in F.factors()
+        if not (f.optional_column and inputs.get(f.name) is None)
+    )
 
 
 def pct(x: float | None, digits: int = 0) -> str:

@@ -219,7 +219,7 @@ def test_evidence_table_shows_place_in_paper_and_errata():
     assert "table3.os.univariate.cr_crh" in out.stdout and "Table 3" in out.stdout
     assert "10.1002/cncr.33298" in out.stdout and "10.1056/NEJMoa1609783" in out.stdout
     assert "† table1.prior_relapses_1" in out.stdout  # Topp Table 1 prints 56.2% for 146/259
-    assert "topp2021.v2+tower2017.v2" in out.stdout
+    assert "topp2021.v3+tower2017.v3" in out.stdout
 
 
 def test_evidence_to_file(tmp_path):

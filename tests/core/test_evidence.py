@@ -100,7 +100,7 @@ def test_sources_and_version():
     ev = load_evidence()
     assert ev.topp.source.doi == "10.1002/cncr.33298"
     assert ev.tower.source.doi == "10.1056/NEJMoa1609783"
-    assert ev.version == "topp2021.v2+tower2017.v2"
+    assert ev.version == "topp2021.v3+tower2017.v3"
 
 
 def test_printed_percentage_that_disagrees_with_counts_is_recorded_as_erratum():
@@ -124,7 +124,7 @@ def _raw(paper="topp2021"):
         (lambda d: d["table2"]["cr"].update(n=300), "table2.cr.n", "exceeds"),
         (lambda d: d["table2"]["cr"].update(value=0.5), "table2.cr.value", "disagrees"),
         (lambda d: d["os"]["at_24"].pop("where"), "os.at_24.where", "place in the paper"),
-        (lambda d: d["os"]["at_24"].update(kind="percent"), "os.at_24.kind", "expected one of"),
+        (lambda d: d["os"]["at_24"].update(kind="fraction"), "os.at_24.kind", "expected one of"),
         (lambda d: d.update(schema_version=99), "schema_version", "expected 1"),
         (lambda d: d["source"].pop("doi"), "source.doi", "non-empty"),
         (lambda d: d["os"]["at_24"].update(value="high"), "os.at_24.value", "finite number"),

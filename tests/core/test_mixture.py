@@ -11,7 +11,7 @@ from hypothesis.extra.numpy import arrays
 from blinacalc.core import model as M
 from blinacalc.core.classes import factor_prevalence
 from blinacalc.core.evidence import load_evidence
-from blinacalc.core.factors import factors
+from blinacalc.core.factors import binary, continuous
 from blinacalc.core.mixture import solve_baseline, solve_split
 from blinacalc.core.result import MONTHS
 from blinacalc.core.stats import quantiles
@@ -83,14 +83,19 @@ def test_cox_round_trip_recovers_table3_hazard_ratios():
     import pandas as pd
     from lifelines import CoxPHFitter
 
+    from blinacalc.core.continuous import centres, distribution
+
+    ev = load_evidence()
     rng = np.random.default_rng(2021)
     n = 20_000
-    p = factor_prevalence(load_evidence())
+    p = factor_prevalence(ev)
     x = (rng.random((n, 4)) < p).astype(float)
+    cont = np.column_stack([distribution(ev, f).sample(rng, n) for f in continuous()])
     ds = M.draw_set(100, 0)
     log_hr = ds.endpoints["os"].log_hr[0]
+    beta = ds.endpoints["os"].beta[0]
     s0 = np.exp(ds.endpoints["os"].log_s0[0])
-    s_patient = s0[None, :] ** np.exp(x @ log_hr)[:, None]  # (n, T)
+    s_patient = s0[None, :] ** np.exp(x @ log_hr + (cont - centres(ev)) @ beta)[:, None]  # (n, T)
     u = rng.random(n)
     died = u > s_patient[:, -1]  # S(T) = u: death within 60 months; the rest censored at 60
     # Inverse transform on the grid: first month where S <= u, interpolated linearly.
@@ -98,8 +103,12 @@ def test_cox_round_trip_recovers_table3_hazard_ratios():
     s_hi, s_lo = s_patient[np.arange(n), idx - 1], s_patient[np.arange(n), idx]
     frac = (s_hi - u) / np.where(s_hi > s_lo, s_hi - s_lo, 1)
     time = np.where(died, MONTHS[idx - 1] + frac * 0.5, 60.0)
-    df = pd.DataFrame(x, columns=[f.indicator for f in factors()]).assign(time=time, event=died.astype(int))
+    names = [f.indicator for f in (*binary(), *continuous())]
+    df = pd.DataFrame(np.column_stack([x, cont]), columns=names).assign(time=time, event=died.astype(int))
     cph = CoxPHFitter().fit(df, "time", "event")
     coef, se = cph.params_.values, cph.standard_errors_.values
-    assert np.all(np.abs(coef - log_hr) < 4 * se), (np.exp(coef), np.exp(log_hr))
+    truth = np.concatenate([log_hr, beta])
+    assert np.all(np.abs(coef - truth) < 4 * se), (np.exp(coef), np.exp(truth))
     np.testing.assert_allclose(np.exp(log_hr), [0.59, 0.78, 0.92, 1.53])
+    # Blasts 1.01 (1.00-1.01) per %, age 1.00 (1.00-1.01) per year: centres of their rounding regions.
+    np.testing.assert_allclose(np.exp(beta), [1.00667, 1.00333], atol=5e-5)
