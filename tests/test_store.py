@@ -298,6 +298,14 @@ def test_the_scenario_file_is_readable_json(store):
         "schema": "blinacalc.scenarios",
         "format": 1,
         "scenarios": {
-            "current": {"ecog": 1, "salvage_line": 2, "prior_hsct": False, "t411": None, "label": "as seen today"}
+            "current": {
+                "ecog": 1,
+                "salvage_line": 2,
+                "prior_hsct": False,
+                "t411": None,
+                "marrow_blasts": None,
+                "age": None,
+                "label": "as seen today",
+            }
         },
     }

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from blinacalc.core import factors as F
 from blinacalc.core.cohort import harms
 from blinacalc.core.defaults import DEFAULT_LANDMARKS
 from blinacalc.core.draws import CHEMO_HORIZON
@@ -89,11 +90,16 @@ TITLE = "blinacalc · blinatumomab for relapsed/refractory Ph-negative B-ALL"
 
 def header(pred: Prediction, scenario: str | None = None) -> Section:
     """Inputs as entered and who the estimates apply to; ``scenario`` names the saved scenario, if any."""
+    optional = {f.name: f.short for f in F.factors() if f.optional_column}
     rows = tuple(
         (L.input_names()[k], L.input_value(k, v))
         for k, v in pred.inputs.items()
-        if k != "alive_at_months" or v is not None
+        if not (k == "alive_at_months" or k in optional) or v is not None
     )
+    # The additional factors left unknown share one row.
+    missing = [short for k, short in optional.items() if pred.inputs.get(k) is None]
+    if missing:
+        rows = (*rows, (", ".join(missing), L.UNKNOWN))
     return Section(
         "header",
         "Patient",
@@ -530,8 +536,8 @@ def reference_curves(pred: Prediction) -> Section:
 def applicability() -> Text:
     """When to use and when not to: the trials' populations, each boundary traceable to a paper."""
     return Text(
-        "For adults with Ph-negative relapsed/refractory B-ALL, ECOG 0-2, considered for blinatumomab salvage. Not "
-        "for Ph-positive ALL, children, ECOG 3-4 or MRD-positive disease in remission: outside both trials.",
+        "For adults 18-80 with Ph-negative relapsed/refractory B-ALL, ECOG 0-2. Outside both trials: "
+        "Ph-positive ALL, children, ECOG 3-4, MRD-positive remission.",
         "note",
     )
 

@@ -38,6 +38,8 @@ def test_save_list_show_rename_delete(capsys):
         "salvage_line": 2,
         "prior_hsct": None,
         "t411": None,
+        "marrow_blasts": None,
+        "age": None,
         "label": "today",
     }
     assert main(["scenarios", "rename", "better", "ecog-0"]) == 0
@@ -95,6 +97,8 @@ def test_summary_from_a_saved_scenario_with_an_override(capsys):
         "salvage_line": 2,
         "prior_hsct": False,
         "t411": None,
+        "marrow_blasts": None,
+        "age": None,
         "alive_at_months": None,
     }
 

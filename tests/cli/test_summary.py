@@ -72,6 +72,8 @@ def test_omitted_factors_are_unknown(capsys):
         "salvage_line": None,
         "prior_hsct": None,
         "t411": None,
+        "marrow_blasts": None,
+        "age": None,
         "alive_at_months": None,
     }
 
