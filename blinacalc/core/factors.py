@@ -305,8 +305,8 @@ FACTORS: tuple[Factor, ...] = (
         allowed="a number of years from 18 to 80 or unknown",
         out_of_range="the trials enrolled ages 18-80 (TOWER Table 1 range 18-80; Topp 2021 Table 1 range "
         "18-79); got {value}",
-        below="the trials enrolled adults only (18 years or older; TOWER Methods, Topp 2021 Table 1 range "
-        "18-79); got {value}",
+        below="the trials enrolled adults only (18 or older: TOWER Methods; Topp 2021 Table 1 range 18-79); "
+        "got {value}",
         optional_column=True,
     ),
 )

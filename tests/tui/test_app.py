@@ -6,7 +6,7 @@ from io import StringIO
 
 import pytest
 from rich.console import Console
-from textual.widgets import Select, Static, TabbedContent
+from textual.widgets import Input, Select, Static, TabbedContent
 
 from blinacalc import Patient, predict
 from blinacalc.report import content as C
@@ -374,19 +374,21 @@ async def test_tab_order_and_every_stop_is_visibly_focused():
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot)
         seen = []
-        for _ in range(8):
+        for _ in range(10):
             widget = app.screen.focused
             seen.append(widget.id or type(widget).__name__)
             if isinstance(widget, Select):
                 current = widget.query_one("SelectCurrent")
                 assert current.styles.text_style.reverse and current.styles.text_style.bold, widget.id
+            elif isinstance(widget, Input):
+                assert widget.styles.text_style.reverse and widget.styles.text_style.bold, widget.id
             elif isinstance(widget, Tabs):
                 active = widget.active_tab
                 assert active is not None and active.styles.text_style.reverse  # the active tab, reversed
             else:
                 assert widget.styles.border_left[0] == "thick", widget  # a scrolled view: a thick bar
             await pilot.press("tab")
-        assert seen[:5] == ["ecog", "salvage_line", "prior_hsct", "t411", "alive_at"]
+        assert seen[:7] == ["ecog", "salvage_line", "prior_hsct", "t411", "alive_at", "marrow_blasts", "age"]
         assert "ContentTabs" in seen  # the tab row (TabbedContent's Tabs)
 
 
@@ -467,4 +469,27 @@ async def test_definitions_and_applicability_are_a_keypress_away():
         console = Console(file=StringIO(), width=200, color_system=None)
         console.print(app.screen.query_one("#help Static", Static).content)
         text = console.file.getvalue()
-        assert "Definitions" in text and "CRh" in text and "Not for Ph-positive ALL" in text
+        assert "Definitions" in text and "CRh" in text and "Outside both trials: Ph-positive ALL" in text
+
+
+async def test_additional_factors_are_typed_and_refused_values_are_named():
+    """Marrow blasts and age are typed (blank = unknown); a value the trials exclude is named with the allowed
+    range and the results stay on the last accepted value, saying so (issue 17)."""
+    app = make_app(Patient(ecog=1), draws=DRAWS)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        app.screen.query_one("#marrow_blasts", Input).focus()
+        await pilot.press("8", "5")
+        await settle(app, pilot)
+        assert app.screen.patient == Patient(ecog=1, marrow_blasts=85)
+        app.screen.query_one("#age", Input).focus()
+        await pilot.press("1", "2", "tab")
+        await settle(app, pilot)
+        note = str(app.screen.query_one("#inputs-note", Static).render())
+        assert "Age: the trials enrolled adults only" in note and "got 12" in note and "age unknown" in note
+        assert app.screen.patient == Patient(ecog=1, marrow_blasts=85)  # 12 refused: age stays unknown
+        app.screen.query_one("#age", Input).focus()
+        await pilot.press("backspace", "backspace", "6", "5")
+        await settle(app, pilot)
+        assert app.screen.patient == Patient(ecog=1, marrow_blasts=85, age=65)
+        assert "ECOG 3-4 not offered" in str(app.screen.query_one("#inputs-note", Static).render())

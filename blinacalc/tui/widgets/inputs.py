@@ -1,4 +1,5 @@
-"""The four baseline factors, keyboard-first: Tab between them, Enter to open, arrows or type, Enter."""
+"""The baseline factors, keyboard-first: Tab between them; pick lists open with Enter (arrows or type,
+Enter); the additional numeric factors (marrow blasts, age) are typed, blank meaning unknown."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.widget import Widget
-from textual.widgets import Label, Select, Static
+from textual.widgets import Input, Label, Select, Static
 
 from blinacalc.core import factors as F
 from blinacalc.core.patient import Patient
@@ -103,6 +104,36 @@ class FactorSelect(Select[object]):
         self.value = values[max(0, min(len(values) - 1, i + step))]
 
 
+class NumberInput(Input):
+    """An additional factor typed as a number (blank: unknown); checked at the door like the command line."""
+
+    def __init__(self, factor: F.Factor, value: object, **kwargs: Any) -> None:
+        super().__init__(
+            value="" if value is None else f"{value:g}",
+            placeholder="unknown",
+            restrict=r"[0-9.%]*",
+            max_length=6,
+            compact=True,
+            **kwargs,
+        )
+        self.factor = factor
+
+    def parsed(self) -> tuple[object, str | None]:
+        """(value, None) for a value the model accepts, blank meaning unknown; (None, message) otherwise."""
+        from blinacalc.core.patient import InputError, check_value
+
+        try:
+            value = F.parse_text(self.factor, self.value)
+            check_value(self.factor, value)
+        except ValueError as exc:
+            message = exc.message if isinstance(exc, InputError) else str(exc)
+            return None, f"{self.factor.short}: {message}"
+        return value, None
+
+
+NOTE = "ECOG 3-4 not offered: outside both trials (see ?). No names or record numbers."
+
+
 class InputsPanel(Widget):
     """Posts :class:`InputsPanel.Changed` with a validated :class:`Patient` whenever a factor changes."""
 
@@ -119,7 +150,7 @@ class InputsPanel(Widget):
 
     def compose(self) -> ComposeResult:
         values = self._initial.to_dict()
-        table = F.factors()
+        table = F.binary()
         for pair in (table[i : i + 2] for i in range(0, len(table), 2)):
             with Horizontal(classes="factors"):
                 for f in pair:
@@ -144,15 +175,28 @@ class InputsPanel(Widget):
                 classes="factor",
                 tooltip="Survival from the first dose, or given alive at a follow-up visit (months after first dose)",
             )
-        yield Static("ECOG 3-4 not offered: outside both trials (see ?). No names or record numbers.", classes="note")
+            for f in F.continuous():  # the additional factors, typed; blank is unknown
+                yield Label(f.short, classes="number-label")
+                yield NumberInput(f, values[f.name], id=f.name, classes="number", tooltip=f"{f.label}: {f.help}")
+        yield Static(NOTE, id="inputs-note", classes="note")
 
     @property
     def patient(self) -> Patient:
-        def value(name: str) -> object:
-            v = self.query_one(f"#{name}", Select).value
+        """The factors shown; a typed value the model refuses keeps the last accepted one (its error is shown)."""
+
+        def value(f: F.Factor) -> object:
+            if f.continuous:
+                return self._accepted.get(f.name)
+            v = self.query_one(f"#{f.name}", Select).value
             return None if v == L.UNKNOWN else v
 
-        return Patient(**{f.name: value(f.name) for f in F.factors()})
+        return Patient(**{f.name: value(f) for f in F.factors()})
+
+    @property
+    def _accepted(self) -> dict[str, object]:
+        if not hasattr(self, "_accepted_values"):
+            self._accepted_values: dict[str, object] = {f.name: getattr(self._initial, f.name) for f in F.continuous()}
+        return self._accepted_values
 
     @property
     def alive_at(self) -> float | None:
@@ -160,9 +204,51 @@ class InputsPanel(Widget):
         return None if v == FROM_FIRST_DOSE else float(v)  # type: ignore[arg-type]
 
     def set_patient(self, patient: Patient) -> None:
-        for f in F.factors():
+        for f in F.binary():
             self.query_one(f"#{f.name}", Select).value = _option_value(f, getattr(patient, f.name))
+        for f in F.continuous():
+            value = getattr(patient, f.name)
+            self._accepted[f.name] = value
+            self.query_one(f"#{f.name}", NumberInput).value = "" if value is None else f"{value:g}"
+        self.post_message(self.Changed(self.patient, self.alive_at))
 
     def on_select_changed(self, event: Select.Changed) -> None:
         event.stop()
         self.post_message(self.Changed(self.patient, self.alive_at))
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        """A value the model accepts applies at once; a refused one waits (it may be half typed: age "6" on
+        the way to "65") and its error shows when the field is left or Enter is pressed."""
+        event.stop()
+        box = event.input
+        assert isinstance(box, NumberInput)
+        value, error = box.parsed()
+        box.set_class(error is not None, "-refused")
+        if error is None:
+            self._show_error(None)
+            if self._accepted.get(box.factor.name) != value:
+                self._accepted[box.factor.name] = value
+                self.post_message(self.Changed(self.patient, self.alive_at))
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self._check(event.input)
+
+    def on_descendant_blur(self, event: events.DescendantBlur) -> None:
+        if isinstance(event.widget, NumberInput):
+            self._check(event.widget)
+
+    def _check(self, box: Input) -> None:
+        assert isinstance(box, NumberInput)
+        _, error = box.parsed()
+        if error is not None:
+            shown = self._accepted.get(box.factor.name)
+            kept = F.inline_words(box.factor, shown)
+            self._show_error(f"⚠ {error}. Results are for {kept}.")
+
+    def _show_error(self, message: str | None) -> None:
+        from rich.text import Text
+
+        note = self.query_one("#inputs-note", Static)
+        note.update(NOTE if message is None else Text(message, style="bold"))
+        note.set_class(message is not None, "-error")
