@@ -176,8 +176,9 @@ def tui_latency(runs: int, changes: int) -> dict[str, Any]:
 
 
 def batch_throughput(rows: int) -> dict[str, Any]:
-    """`blinacalc batch` over ``rows`` generated rows (every class, unknowns and refused rows mixed in):
-    wall time, rows per second and the child's peak resident memory (wait4)."""
+    """`blinacalc batch` over ``rows`` generated rows (every class, unknowns and refused rows mixed in, marrow
+    blasts and age as one-decimal values over their whole range): wall time, rows per second and the child's
+    peak resident memory (wait4)."""
     import random
 
     rng = random.Random(0)
@@ -190,12 +191,19 @@ def batch_throughput(rows: int) -> dict[str, Any]:
         values = (*tuple(F.cell_text(f, v) for v in f.levels), "")
         return values + tuple(str(v) for v, _ in f.refused[-1:])
 
+    def cell(f: F.Factor, levels: tuple[str, ...]) -> str:
+        if not f.continuous:
+            return rng.choice(levels)
+        u = rng.random()  # a tenth unknown, one in a thousand refused (above the maximum), else a value
+        lo, hi = float(f.minimum or 0), float(f.maximum or 0)
+        return "" if u < 0.1 else f"{hi + 1:g}" if u < 0.101 else f"{rng.uniform(lo, hi):.1f}"
+
     table = F.factors()
     choices = tuple(cells(f) for f in table)
     with source.open("w") as fh:
         fh.write(f"id,{','.join(f.name for f in table)},site\n")
         for i in range(rows):
-            fh.write(f"{i},{','.join(rng.choice(c) for c in choices)},ward-{i % 7}\n")
+            fh.write(f"{i},{','.join(cell(f, c) for f, c in zip(table, choices, strict=True))},ward-{i % 7}\n")
     cmd = [sys.executable, "-m", "blinacalc", "batch", str(source), "-o", str(folder / "out.csv")]
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stderr=subprocess.DEVNULL, env=_env())

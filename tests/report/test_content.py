@@ -48,7 +48,7 @@ def test_header_says_illustrative_and_shows_unknown(report, pred):
     (inputs,) = _tables(header)
     assert dict(inputs.rows)["t(4;11)"] == "unknown"
     assert dict(inputs.rows)["Salvage line"] == "2nd salvage"
-    assert "Ph-negative" in _texts(header)[1] and "Not for Ph-positive ALL, children" in _texts(header)[1]
+    assert "Ph-negative" in _texts(header)[1] and "Outside both trials: Ph-positive ALL, children" in _texts(header)[1]
     assert pred.evidence_version in " ".join(_texts(_section(report, "sources")))
 
 
