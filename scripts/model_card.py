@@ -12,6 +12,7 @@ from blinacalc import Patient, __version__, predict
 from blinacalc.core import factors as F
 from blinacalc.core.baseline import load_calibration
 from blinacalc.core.classes import drawn_factors, factor_prevalence, prevalence_bounds
+from blinacalc.core.continuous import distribution, rounding_draws, rounding_region
 from blinacalc.core.evidence import load_evidence
 
 OUT = Path(__file__).resolve().parents[1] / "docs" / "model-card.md"
@@ -109,12 +110,46 @@ def fit_table() -> str:
 def prevalence_table() -> str:
     ev = load_evidence()
     rows = ["| Factor level | Prevalence used |", "| --- | --- |"]
-    for j, (f, p) in enumerate(zip(F.factors(), factor_prevalence(ev), strict=True)):
+    for j, (f, p) in enumerate(zip(F.binary(), factor_prevalence(ev), strict=True)):
         drawn = ""
         if j in drawn_factors():
             lo, hi = prevalence_bounds(ev, f)
             drawn = f" (drawn uniformly, {100 * lo:.1f}-{100 * hi:.1f}%)"
         rows.append(f"| {f.label}: {F.value_words(f, min(f.numerator))} (vs {f.reference}) | {100 * p:.1f}%{drawn} |")
+    for f in F.continuous():
+        d = distribution(ev, f)
+        rows.append(f"| {f.label} (unknown: integrated over) | mean {d.mean:.2f}, SD {d.sd:.1f}: {d.description} |")
+    return "\n".join(rows)
+
+
+def continuous_table() -> str:
+    """Each continuous factor's published per-unit ratio, its rounding region and the draws the model uses."""
+    import numpy as np
+
+    ev = load_evidence()
+    rows = [
+        "| Factor, endpoint | Printed (Table 3) | Estimates consistent with rounding | Model: centre (95% of draws) |"
+        " Naive reading (95%) | Over the cohort's 2.5-97.5% range |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for f in F.continuous():
+        d = distribution(ev, f)
+        x = d.sample(np.random.default_rng(0), 200_000)
+        lo_x, hi_x = np.quantile(x, [0.025, 0.975])
+        for endpoint in ("os", "rfs"):
+            q = ev.topp[f.hr_key(endpoint)]
+            assert q.ci is not None
+            log_est, _ = rounding_region(q)
+            draws = rounding_draws(q, np.random.default_rng(0), 100_000)
+            a, b = np.exp(np.quantile(draws[1:], [0.025, 0.975]))
+            naive = np.log(q.ci[1] / q.ci[0]) / 3.92
+            span = hi_x - lo_x
+            rows.append(
+                f"| {f.label}, {endpoint.upper()} | {q.value:.2f} ({q.ci[0]:.2f}-{q.ci[1]:.2f}) {f.per_unit} | "
+                f"{np.exp(log_est.min()):.4f}-{np.exp(log_est.max()):.4f} | {np.exp(draws[0]):.4f} ({a:.4f}-{b:.4f}) | "
+                f"{q.value * np.exp(-1.96 * naive):.4f}-{q.value * np.exp(1.96 * naive):.4f} | "
+                f"{lo_x:.0f} vs {hi_x:.0f}: HR {np.exp(draws[0] * span):.2f} ({a**span:.2f}-{b**span:.2f}) |"
+            )
     return "\n".join(rows)
 
 
@@ -127,6 +162,7 @@ def render() -> str:
         .replace("{{FITS}}", fit_table())
         .replace("{{PREVALENCE}}", prevalence_table())
         .replace("{{SCENARIOS}}", scenario_table())
+        .replace("{{CONTINUOUS}}", continuous_table())
     )
 
 

@@ -7,9 +7,9 @@ Continuous values make almost every row new, and a prediction costs milliseconds
 numbers are interpolated, cubically in each continuous factor, from predictions at fixed grid values
 (:data:`GRID`; computed on first need, then reused). A row at grid values gets exactly ``summary``'s
 numbers; between them, point estimates differ from ``summary``'s by at most 0.0001 (proportions) and
-0.01 months (medians), interval bounds by at most 0.005 and 0.6 months, less than the bounds' own Monte
-Carlo error (changing ``--seed`` moves them more); ``tests/cohort/test_batch.py`` checks these limits. Rows are read and written one at a time, so memory does not grow with
-the file.
+0.01 months (medians), interval bounds by at most 0.005 and 0.7 months: less than the bounds' own Monte
+Carlo error (changing ``--seed`` moves them more). ``tests/core/test_continuous.py`` checks a row.
+Rows are read and written one at a time, so memory does not grow with the file.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from __future__ import annotations
 import itertools
 import json
 import sys
-from functools import lru_cache
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import IO, Generic, TypeVar
 
@@ -29,7 +29,7 @@ from blinacalc.cohort.read import CohortFileError, CohortReader, parse_patient, 
 from blinacalc.core import factors as F
 from blinacalc.core.defaults import DEFAULT_LANDMARKS
 from blinacalc.core.patient import InputError, Patient
-from blinacalc.core.result import Interval, Prediction
+from blinacalc.core.result import Interval, Prediction, Rate
 
 T = TypeVar("T")
 OS_MONTHS = DEFAULT_LANDMARKS
@@ -64,7 +64,7 @@ def output_numbers(pred: Prediction) -> Numbers:
     """The prediction's output columns (all but ``error``) as numbers; None for a median not reached within
     the curve's horizon (OS 60 months, RFS 48)."""
 
-    def triple(iv: Interval) -> Numbers:
+    def triple(iv: Interval | Rate) -> Numbers:
         return (iv.estimate, iv.lo, iv.hi)
 
     cells: list[float | None] = [*triple(pred.os.median_months)]

@@ -56,11 +56,10 @@ def _draw(f: F.Factor, p: float, ev: Evidence, rng: np.random.Generator) -> obje
 def generate(n: int, seed: int = 0, *, missing: float = 0.0, censor_min: float = 6.0) -> Iterator[dict[str, str]]:
     """``n`` synthetic patients as CSV cells (see the module docstring for the model)."""
     from blinacalc.core.classes import factor_prevalence
+    from blinacalc.core.continuous import distribution
     from blinacalc.core.evidence import load_evidence
     from blinacalc.core.model import predict
     from blinacalc.core.result import MONTHS
-
-    from blinacalc.core.continuous import distribution
 
     ev = load_evidence()
     table = F.factors()

@@ -119,7 +119,7 @@ def mix_terms(
     nodes: np.ndarray,
     node_weights: np.ndarray,
 ) -> np.ndarray:
-    """:math:`\sum_k w_k \sum_q \pi_q \exp(h_k e^{s + z_q} \log S_0)`, per row.
+    r""":math:`\sum_k w_k \sum_q \pi_q \exp(h_k e^{s + z_q} \log S_0)`, per row.
 
     ``weights`` (2^K,) or (R, 2^K) the class weights; ``class_hr`` (R, 2^K); ``log_s0`` (R, T); ``shift``
     (R,) the known continuous factors' log hazard (None: 0); ``nodes``/``node_weights`` (R, Q) the Gauss

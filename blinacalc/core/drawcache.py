@@ -143,7 +143,17 @@ def _from_arrays(arrays: dict[str, np.ndarray], draws: int) -> D.DrawSet:
         parts = {key: arrays[f"{name}.{key}"] for key in shapes}
         if any(parts[key].shape != shape for key, shape in shapes.items()):
             raise ValueError("shape")
-        endpoints[name] = D.EndpointDraws(**parts, cache=draws <= D.CACHE_CLASS_CURVES_UP_TO)
+        endpoints[name] = D.EndpointDraws(
+            parts["target"],
+            parts["log_s0"],
+            parts["log_hr"],
+            parts["class_hr"],
+            parts["sens_log_s0"],
+            parts["beta"],
+            parts["z_nodes"],
+            parts["z_weights"],
+            cache=draws <= D.CACHE_CLASS_CURVES_UP_TO,
+        )
     ds = D.DrawSet(
         endpoints=endpoints,
         hsct_ccr=arrays["hsct_ccr"],

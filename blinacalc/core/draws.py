@@ -132,7 +132,9 @@ def sensitivity_prevalence(ev: Evidence) -> np.ndarray:
     return np.array(rows).reshape(-1, len(base))
 
 
-def _with_nodes(class_hr: np.ndarray, p_class: np.ndarray, nodes: np.ndarray, weights: np.ndarray) -> tuple:
+def _with_nodes(
+    class_hr: np.ndarray, p_class: np.ndarray, nodes: np.ndarray, weights: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Binary classes times continuous nodes, flattened: hazard ratios and weights (R, 2^K * Q)."""
     hr = (class_hr[:, :, None] * np.exp(nodes)[:, None, :]).reshape(len(class_hr), -1)
     p = (p_class[:, :, None] * weights[:, None, :]).reshape(len(class_hr), -1)
@@ -263,9 +265,7 @@ def build(draws: int, seed: int) -> DrawSet:
     drawn = np.column_stack(columns) if columns else np.empty((draws + 1, 0))
     # The continuous factors' effects come from their own stream, so the other draws are as before them.
     rng_c = np.random.default_rng((seed, 1))
-    endpoints = {
-        name: _endpoint_draws(name, cal.curves[name], ev, rng, draws, drawn, rng_c) for name in ("os", "rfs")
-    }
+    endpoints = {name: _endpoint_draws(name, cal.curves[name], ev, rng, draws, drawn, rng_c) for name in ("os", "rfs")}
     hsct = _curve_draws(cal.curves["hsct_ccr"], rng, draws)
     t = ev.topp
     cr = t["table2.cr_crh"]

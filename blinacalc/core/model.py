@@ -138,7 +138,7 @@ class Individual:
         return nodes[rows], weights[rows]
 
     def curves(self, ep: EndpointDraws) -> np.ndarray:
-        """The patient's (D+1, T) curves: :math:`\sum_x w_x \sum_q \pi_q S_0^{HR(x) e^{s + z_q}}`."""
+        r"""The patient's (D+1, T) curves: :math:`\sum_x w_x \sum_q \pi_q S_0^{HR(x) e^{s + z_q}}`."""
         if self.all_unknown:
             return ep.target  # the trial mix over everything is, by calibration, the population curve itself
         shift = self.shift(ep)

@@ -51,9 +51,10 @@ def test_blasts_effect_is_the_rounding_region_not_the_printed_interval():
     """Table 3 OS prints blasts as 1.01 (1.00-1.01) per %. Read naively (log-normal centred on 1.01, SE from
     the printed CI) the per-% ratio would be 1.005-1.015 with median 1.01. Unrounded, a Wald interval has
     estimate sqrt(lo*hi) with lo < 1.005 and hi < 1.015, so the estimate lies in [1.005, 1.010): centre
-    about 1.0067, and SEs up to twice the naive one widen the interval on both sides."""
+    about 1.0067; the interval reaches further down (SEs up to twice the naive one) and less far up."""
     q = EV.topp["table3.os.univariate.marrow_blasts_per_percent"]
     log_est, se = C.rounding_region(q)
+    assert se.max() > 2 * 0.99 * np.log(1.01 / 1.00) / 3.92  # SEs up to twice the naive one
     assert np.exp(log_est).min() >= 1.005 - 1e-9 and np.exp(log_est).max() < 1.0100
     draws = np.exp(C.rounding_draws(q, np.random.default_rng(0), 100_000))
     lo, mid, hi = np.quantile(draws[1:], [0.025, 0.5, 0.975])
