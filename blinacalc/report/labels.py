@@ -27,8 +27,9 @@ SCENARIO_NAMES = {
 }
 REFERENCE_NAMES = {"os_hsct_in_ccr": "HSCT in continuous CR"}
 INTERVALS_MEAN = (
-    "95% intervals carry the uncertainty of the published curves, hazard ratios and rates and of the unknown "
-    "first-salvage share; they leave out the error of multiplying univariate hazard ratios as if independent, "
+    "95% intervals carry the uncertainty of the published curves, hazard ratios (for marrow blasts and age, "
+    "including their rounding to two decimals) and rates and of the unknown first-salvage share; they leave "
+    "out the error of multiplying univariate hazard ratios as if independent, "
     "of reconstructing curves from published summaries and of transporting TOWER's ratio to another trial."
 )
 RESPONSE_NAMES = {
