@@ -33,6 +33,7 @@ from math import comb
 import numpy as np
 
 from blinacalc.core import factors as F
+from blinacalc.core.classes import quantity
 from blinacalc.core.evidence import Evidence, Quantity
 
 NODES = 3  # Gauss nodes per draw for unknown continuous factors
@@ -40,11 +41,6 @@ _MOMENTS = 12  # raw moments kept; a Q-point rule needs 0..2Q (the (Q+1)-square 
 HALF_UNIT = 0.005  # half the last printed digit of Table 3's hazard ratios
 _Z95 = 1.959963984540054
 _GRID = 401  # per side of the (lo*, hi*) grid over the rounding region
-
-
-def quantity(ev: Evidence, spec: str) -> Quantity:
-    paper, key = spec.split(":", 1)
-    return ev.papers[paper][key]
 
 
 @dataclass(frozen=True)
@@ -208,12 +204,9 @@ def z_moments(beta: np.ndarray, central: list[tuple[float, ...]], order: int = 2
     """Raw moments ``0..order`` of :math:`z = \\sum_c \\beta_c u_c` (independent :math:`u_c`, central
     moments ``central[c]``): ``beta`` (D, C) -> (D, order+1)."""
     out = np.zeros((beta.shape[0], order + 1))
-    out[:, 0] = 1.0
+    out[:, 0] = 1.0  # z = 0 when no factor is unknown
     for c, mom in enumerate(central):
         term = beta[:, c, None] ** np.arange(order + 1) * np.asarray(mom[: order + 1])  # moments of beta_c u_c
-        if c == 0:
-            out = term
-            continue
         new = np.zeros_like(out)
         for k in range(order + 1):
             for j in range(k + 1):

@@ -156,8 +156,9 @@ def _endpoint_draws(
     class_hr = np.exp(log_hr @ K.classes().T)
     p_class = K.class_prevalence(K.factor_prevalence(ev, drawn))  # (D+1, 2^K): one mix per draw
     cont = F.continuous()
-    beta = np.column_stack([C.rounding_draws(ev.topp[f.hr_key(name)], rng_c, draws) for f in cont] or [np.zeros(0)])
-    beta = beta.reshape(draws + 1, len(cont))
+    beta = np.zeros((draws + 1, len(cont)))
+    for c, f in enumerate(cont):
+        beta[:, c] = C.rounding_draws(ev.topp[f.hr_key(name)], rng_c, draws)
     if cont:
         z_nodes, z_weights = C.unknown_rule(ev, beta, tuple(range(len(cont))))
     else:

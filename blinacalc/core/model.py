@@ -142,7 +142,7 @@ class Individual:
         if self.all_unknown:
             return ep.target  # the trial mix over everything is, by calibration, the population curve itself
         shift = self.shift(ep)
-        if shift is None and len(self.unknown) == len(self.offsets):
+        if shift is None:
             return K.mix(self.weights, ep.class_curve)  # every continuous factor unknown: cached class curves
         return K.mix_terms(self.weights, ep.class_hr, ep.log_s0, shift, *self.rule(ep))
 

@@ -147,6 +147,8 @@ class InputsPanel(Widget):
         super().__init__(id=id)
         self._initial = patient
         self._alive_at = alive_at
+        # The continuous factors' last values the model accepted (a refused one in its box keeps these).
+        self._accepted: dict[str, object] = {f.name: getattr(patient, f.name) for f in F.continuous()}
 
     def compose(self) -> ComposeResult:
         values = self._initial.to_dict()
@@ -191,12 +193,6 @@ class InputsPanel(Widget):
             return None if v == L.UNKNOWN else v
 
         return Patient(**{f.name: value(f) for f in F.factors()})
-
-    @property
-    def _accepted(self) -> dict[str, object]:
-        if not hasattr(self, "_accepted_values"):
-            self._accepted_values: dict[str, object] = {f.name: getattr(self._initial, f.name) for f in F.continuous()}
-        return self._accepted_values
 
     @property
     def alive_at(self) -> float | None:
