@@ -124,17 +124,51 @@ def mix_terms(
     ``weights`` (2^K,) or (R, 2^K) the class weights; ``class_hr`` (R, 2^K); ``log_s0`` (R, T); ``shift``
     (R,) the known continuous factors' log hazard (None: 0); ``nodes``/``node_weights`` (R, Q) the Gauss
     rule of the unknown continuous factors' term (one node at 0 with weight 1 when all are known).
+
+    A mixture of fewer than :data:`SINGLE_FROM` terms (classes with weight times nodes) is computed in
+    double precision, term by term; a larger one by :func:`_mix_single`.
     """
     w = np.atleast_2d(weights)
+    ks = np.flatnonzero(w.any(axis=0))
+    rows = len(log_s0)
     scale = np.exp(nodes if shift is None else shift[:, None] + nodes)  # (R, Q)
-    out = np.zeros_like(log_s0)
-    buf = np.empty_like(log_s0)
-    for k in np.flatnonzero(w.any(axis=0)):
-        for q in range(nodes.shape[1]):
-            np.multiply(log_s0, (class_hr[:, k] * scale[:, q])[:, None], out=buf)
+    rate = (class_hr[:, ks, None] * scale[:, None, :]).reshape(rows, -1)  # (R, M), class-major
+    share = (np.broadcast_to(w[:, ks], (rows, len(ks)))[:, :, None] * node_weights[:, None, :]).reshape(rows, -1)
+    if rate.shape[1] >= SINGLE_FROM:
+        out = _mix_single(rate, share, log_s0)
+    else:
+        out = np.zeros_like(log_s0)
+        buf = np.empty_like(log_s0)
+        for m in range(rate.shape[1]):
+            np.multiply(log_s0, rate[:, m, None], out=buf)
             np.exp(buf, out=buf)
-            buf *= (w[:, k] * node_weights[:, q])[:, None]
+            buf *= share[:, m, None]
             out += buf
     mixed: np.ndarray = np.minimum(out, 1.0, out=out)  # the weights sum to 1 up to rounding
     np.putmask(mixed, log_s0 == 0.0, 1.0)  # ... so where S0 = 1 (t = 0) say exactly 1
     return mixed
+
+
+SINGLE_FROM = 8  # terms: larger mixtures take the single-precision kernel
+_BLOCK = 64  # rows per block: a block's (rows, terms, months) single-precision array stays in cache
+
+
+def _mix_single(rate: np.ndarray, share: np.ndarray, log_s0: np.ndarray) -> np.ndarray:
+    r""":math:`\sum_m a_m \exp(c_m \log S_0)` with the terms in single precision.
+
+    The terms are evaluated a block of rows at a time and summed by a matrix product. The error is below
+    5e-7 on any survival probability (``tests/core/test_mixture.py``): far below the Gauss rule's
+    (1e-4 in a draw) and the Monte Carlo error. About 2.5 times faster than double precision, which
+    matters for the 48-term mixture of a patient whose binary factors are all unknown and one of whose
+    continuous factors is known.
+    """
+    out = np.empty(log_s0.shape)
+    rate32, log32, share32 = rate.astype(np.float32), log_s0.astype(np.float32), share.astype(np.float32)
+    terms = np.empty((_BLOCK, rate.shape[1], log_s0.shape[1]), np.float32)
+    for i in range(0, len(out), _BLOCK):
+        j = min(i + _BLOCK, len(out))
+        e = terms[: j - i]
+        np.multiply(rate32[i:j, :, None], log32[i:j, None, :], out=e)
+        np.exp(e, out=e)
+        out[i:j] = np.matmul(share32[i:j, None, :], e)[:, 0, :]
+    return out

@@ -335,8 +335,16 @@ def by_name(name: str) -> Factor:
 
 
 def fingerprint() -> str:
-    """A digest of the table, for caches whose contents depend on it."""
-    return hashlib.sha256(repr(factors()).encode()).hexdigest()[:16]
+    """A digest of the table, for caches whose contents depend on it (kept per table object: the factors
+    are frozen, so a table that is the same object has the same digest)."""
+    global _digest
+    table = factors()
+    if _digest is None or _digest[0] is not table:
+        _digest = (table, hashlib.sha256(repr(table).encode()).hexdigest()[:16])
+    return _digest[1]
+
+
+_digest: tuple[tuple[Factor, ...], str] | None = None
 
 
 def ordinal(n: int) -> str:

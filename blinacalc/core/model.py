@@ -10,7 +10,10 @@ not depend on the patient).
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 
@@ -50,6 +53,8 @@ __all__ = [
 ]
 
 _cache = DrawCache(None)
+T = TypeVar("T")
+U = TypeVar("U")
 
 
 def use_disk_cache(directory: Path | None) -> None:
@@ -137,14 +142,17 @@ class Individual:
         nodes, weights = ep.rule(self.ev, self.unknown)
         return nodes[rows], weights[rows]
 
-    def curves(self, ep: EndpointDraws) -> np.ndarray:
-        r"""The patient's (D+1, T) curves: :math:`\sum_x w_x \sum_q \pi_q S_0^{HR(x) e^{s + z_q}}`."""
+    def curves(self, ep: EndpointDraws, stop: int | None = None) -> np.ndarray:
+        r"""The patient's (D+1, T) curves: :math:`\sum_x w_x \sum_q \pi_q S_0^{HR(x) e^{s + z_q}}`; with
+        ``stop``, possibly only the columns up to it (a curve is never read beyond its horizon)."""
         if self.all_unknown:
             return ep.target  # the trial mix over everything is, by calibration, the population curve itself
         shift = self.shift(ep)
         if shift is None:
             return K.mix(self.weights, ep.class_curve)  # every continuous factor unknown: cached class curves
-        return K.mix_terms(self.weights, ep.class_hr, ep.log_s0, shift, *self.rule(ep))
+        return K.mix_terms(
+            self.weights, ep.class_hr, ep.log_s0[:, : None if stop is None else stop + 1], shift, *self.rule(ep)
+        )
 
     def hazard_ratio(self, ep: EndpointDraws) -> np.ndarray | None:
         """Per draw, against the reference patient (binary reference levels, continuous factors at the cohort
@@ -156,6 +164,27 @@ class Individual:
         shift = self.shift(ep)
         hr: np.ndarray = np.exp(ep.log_hr @ K.classes()[k] + (0.0 if shift is None else shift))
         return hr
+
+
+def both(first: Callable[[], T], second: Callable[[], U]) -> tuple[T, U]:
+    """``(first(), second())``, the first on a helper thread while the second runs here; the helper's
+    exception, if any, is raised here."""
+    box: list[T] = []
+    failed: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            box.append(first())
+        except BaseException as exc:  # re-raised in the caller's thread
+            failed.append(exc)
+
+    helper = threading.Thread(target=run, daemon=True)
+    helper.start()
+    got = second()
+    helper.join()
+    if failed:
+        raise failed[0]
+    return box[0], got
 
 
 def _sensitivity(ds: DrawSet, who: Individual, ev: Evidence, alive_at: float | None) -> tuple[Sensitivity, ...]:
@@ -241,12 +270,12 @@ def predict(
     ds = draw_set(draws, seed)
     who = Individual(patient, ds, ev)
 
-    def individual(name: str) -> tuple[np.ndarray, np.ndarray | None]:
-        ep = ds.endpoints[name]
-        return who.curves(ep), who.hazard_ratio(ep)
-
-    os_curves, os_hr = individual("os")
-    rfs_curves, rfs_hr = individual("rfs")
+    # OS and RFS on two threads: their mixtures are numpy work that releases the interpreter lock.
+    rfs_stop = index(RFS_HORIZON)
+    rfs_curves, os_curves = both(
+        lambda: who.curves(ds.endpoints["rfs"], rfs_stop), lambda: who.curves(ds.endpoints["os"])
+    )
+    os_hr, rfs_hr = who.hazard_ratio(ds.endpoints["os"]), who.hazard_ratio(ds.endpoints["rfs"])
     landmark = response_landmark_months(ev)
     mrd_share = ev.tower["mrd_response_among_cr_crh_cri.blinatumomab"].value
 
@@ -305,7 +334,7 @@ def predict(
         draws=draws,
         seed=seed,
         os=endpoint(os_cond, os_hr, start=os_start, alive_at=alive_at),
-        rfs=endpoint(rfs_curves, rfs_hr, stop=index(RFS_HORIZON), time_origin="first_cr_crh", horizon=RFS_HORIZON),
+        rfs=endpoint(rfs_curves, rfs_hr, stop=rfs_stop, time_origin="first_cr_crh", horizon=RFS_HORIZON),
         response=response(ev),
         scenarios=scenarios,
         reference_curves={"os_hsct_in_ccr": ds.hsct_endpoint},

@@ -60,7 +60,8 @@ def quantiles(samples: np.ndarray, q: tuple[float, ...] = (0.025, 0.975)) -> np.
     x = np.asarray(samples, dtype=float)
     n = x.shape[0]
     rest = x.shape[1:]
-    srt = np.sort(np.ascontiguousarray(x.reshape(n, -1).T), axis=1)
+    srt = x.reshape(n, -1).T.copy()  # contiguous rows, sorted in place
+    srt.sort(axis=1)
     pos = np.asarray(q) * (n - 1)
     lo = np.floor(pos).astype(int)
     hi = np.minimum(lo + 1, n - 1)
