@@ -76,3 +76,15 @@ def parse_decimal(text: str) -> float | None:
     """A decimal number in plain ASCII digits (no exponent, underscores, inf or nan), else None."""
     match = _DECIMAL.fullmatch(text)
     return float(match.group(1)) if match else None
+
+
+_ROW_UNSAFE = re.compile("(?:^|,)[=+\\-@\t\r\n]|[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def csv_cells(cells: list[str]) -> list[str]:
+    """:func:`csv_cell` of each cell, with one check of the whole row first (the common case: nothing to
+    change). The row is joined by commas, so every cell starts at the text's start or after a comma (a
+    comma inside a cell can only make the check stricter)."""
+    if _ROW_UNSAFE.search(",".join(cells)) is None:
+        return cells
+    return [csv_cell(c) for c in cells]

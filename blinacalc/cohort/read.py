@@ -85,23 +85,28 @@ class CohortReader:
             )
         return cls(path, required, fh, header, keys)
 
-    def rows(self) -> Iterator[tuple[int, list[str], dict[str, str] | None]]:
-        """(line number, raw cells, cells by column) per data row; the dict is None if the row has the wrong
-        number of fields. Blank lines are skipped. Raises CohortFileError for text that is not UTF-8."""
+    def records(self) -> Iterator[tuple[int, list[str]]]:
+        """(line number, raw cells) per data row. Blank lines are skipped. Raises CohortFileError for text
+        that is not UTF-8."""
         reader = csv.reader(_bounded_lines(self.fh, self.path, first=2))
-        width = len(self.keys)
         line = 1
         try:
             for cells in reader:
                 line = 1 + reader.line_num  # the header was line 1
-                if not cells:
-                    continue
-                yield line, cells, (dict(zip(self.keys, cells, strict=True)) if len(cells) == width else None)
+                if cells:
+                    yield line, cells
         except UnicodeDecodeError:
             bad = _first_non_utf8_line(self.path) or line + 1
             raise CohortFileError(f"{self.path}: line {bad} is not UTF-8 text; save it as CSV UTF-8") from None
         except csv.Error as exc:
             raise CohortFileError(f"{self.path}: line {line + 1}: {exc}") from None
+
+    def rows(self) -> Iterator[tuple[int, list[str], dict[str, str] | None]]:
+        """(line number, raw cells, cells by column) per data row; the dict is None if the row has the wrong
+        number of fields."""
+        width = len(self.keys)
+        for line, cells in self.records():
+            yield line, cells, (dict(zip(self.keys, cells, strict=True)) if len(cells) == width else None)
 
     def close(self) -> None:
         self.fh.close()

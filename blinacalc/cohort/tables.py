@@ -1,0 +1,167 @@
+"""``batch``'s output numbers for every binary pattern at once, at the grid values of the continuous factors.
+
+A batch row's numbers depend on its binary pattern (each of the K binary factors false, true or unknown:
+3^K patterns) and its continuous values. At one setting of the continuous factors (known ones at given
+values, the rest unknown), the :math:`2^K` binary classes' curves are computed once, exactly as ``predict``
+computes a patient whose binary factors are all known; every pattern's curve is then a mixture of them,
+built one unknown factor at a time: :math:`S_{\\cdot ? \\cdot} = (1 - p_j) S_{\\cdot 0 \\cdot} + p_j S_{\\cdot 1
+\\cdot}` with :math:`p_j` the factor's drawn prevalence (the same weights ``predict`` uses, multiplied out).
+So a setting costs :math:`2^K` class curves instead of one mixture of up to :math:`2^K \\times` nodes terms
+per pattern, and the summaries are taken for all patterns together.
+
+A pattern whose binary factors are all known gets exactly ``predict``'s numbers; a mixed pattern's curves
+differ from ``predict``'s by rounding (about 1e-16; ``predict`` sums its large mixtures in single
+precision, within 5e-7).
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+from blinacalc.core import classes as K
+from blinacalc.core import factors as F
+from blinacalc.core.cohort import response
+from blinacalc.core.defaults import DEFAULT_LANDMARKS
+from blinacalc.core.draws import RFS_HORIZON, DrawSet
+from blinacalc.core.evidence import Evidence
+from blinacalc.core.model import Individual
+from blinacalc.core.patient import Patient
+from blinacalc.core.result import MONTHS
+from blinacalc.core.stats import crossing, quantiles
+from blinacalc.core.summaries import index
+
+OS_MONTHS = DEFAULT_LANDMARKS
+NUMBERS = 3 + 3 * len(OS_MONTHS) + 3 + 3  # OS median, OS landmarks, RFS median, CR/CRh (estimate, lo, hi each)
+MEDIANS = (0, 1, 2, NUMBERS - 6, NUMBERS - 5, NUMBERS - 4)  # the median columns, in that order
+_RFS_STOP = index(RFS_HORIZON)
+# After the numbers, each setting keeps every pattern's curves (point estimate, 2.5% and 97.5% bands) for
+# reading a median between grid values where it is not reached at some of them (``batch.Grid``).
+CURVES = {
+    "os": slice(NUMBERS, NUMBERS + 3 * len(MONTHS)),
+    "rfs": slice(NUMBERS + 3 * len(MONTHS), NUMBERS + 3 * len(MONTHS) + 3 * (_RFS_STOP + 1)),
+}
+WIDTH = CURVES["rfs"].stop
+
+
+def pattern_index(indicators: tuple[bool | None, ...]) -> int:
+    """A binary pattern's row in the tables: base-3 digits, false 0, true 1, unknown 2 (table order)."""
+    i = 0
+    for v in indicators:
+        i = 3 * i + (2 if v is None else int(v))
+    return i
+
+
+def patterns() -> list[tuple[bool | None, ...]]:
+    """Every binary pattern, in :func:`pattern_index` order."""
+    return list(itertools.product((False, True, None), repeat=len(F.binary())))
+
+
+def _mixed(classes: np.ndarray, prevalence: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """(2^K, B, T) class curves (``classes.classes`` order) -> (3^K, B, T) pattern curves in ``out`` (shape
+    (3,) * K + (B, T)), one unknown factor at a time: ``(1 - p) * S0 + p * S1``, ``prevalence`` (B, K)."""
+    k = prevalence.shape[1]
+    out[(slice(0, 2),) * k] = classes.reshape((2,) * k + classes.shape[1:])
+    for j in range(k):
+        p = prevalence[:, j, None]
+        rest = (slice(0, 2),) * (k - j - 1)
+        head = (slice(None),) * j
+        np.multiply(out[(*head, 0, *rest)], 1.0 - p, out=out[(*head, 2, *rest)])
+        out[(*head, 2, *rest)] += p * out[(*head, 1, *rest)]
+    return out.reshape((3**k, *classes.shape[1:]))
+
+
+_BLOCK = 128  # draws per block: the patterns' curves of a block stay small
+
+
+def _summarised(
+    classes: np.ndarray, prevalence: np.ndarray, months: np.ndarray, columns: list[int]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every pattern's per-draw median month (P, R), its curves at ``columns`` (P, R, len(columns)) and its
+    point-estimate curve with the pointwise 2.5% and 97.5% bands (P, 3, T), a block of draws at a time (the
+    bands from single-precision copies of the draws' curves)."""
+    k, (_, rows, width) = prevalence.shape[1], classes.shape
+    buf = np.empty((3,) * k + (_BLOCK, width))
+    med = np.empty((3**k, rows))
+    at = np.empty((3**k, rows, len(columns)))
+    draws = np.empty((3**k, width, rows - 1), np.float32)  # months before draws, for the sort
+    bands = np.empty((3**k, 3, width))
+    for i in range(0, rows, _BLOCK):
+        j = min(i + _BLOCK, rows)
+        curves = _mixed(classes[:, i:j], prevalence[i:j], buf[..., : j - i, :])
+        med[:, i:j] = crossing(curves, months)
+        at[:, i:j] = curves[:, :, columns]
+        if i == 0:
+            bands[:, 0] = curves[:, 0]
+            draws[:, :, : j - 1] = np.swapaxes(curves[:, 1:], 1, 2)
+        else:
+            draws[:, :, i - 1 : j - 1] = np.swapaxes(curves, 1, 2)
+    draws.sort(axis=-1)
+    bands[:, 1:] = np.moveaxis(_order_quantiles(draws), 0, 1)
+    return med, at, bands
+
+
+def _order_quantiles(srt: np.ndarray) -> np.ndarray:
+    """``stats.quantiles``'s 2.5% and 97.5% from values sorted along the last axis: (2, ...)."""
+    n = srt.shape[-1]
+    out = []
+    for q in (0.025, 0.975):
+        pos = q * (n - 1)
+        lo = int(np.floor(pos))
+        hi = min(lo + 1, n - 1)
+        out.append(srt[..., lo] + (srt[..., hi] - srt[..., lo]) * (pos - lo))
+    return np.stack(out)
+
+
+def _median_numbers(med: np.ndarray, end: float) -> np.ndarray:
+    """``summaries.median_interval`` for every pattern from its per-draw medians ``med`` (P, R): (P, 3)
+    estimate, lo, hi, NaN where not reached by ``end``."""
+    bounds = quantiles(np.where(np.isfinite(med[:, 1:]), med[:, 1:], 1e9).T)  # (2, P)
+    out = np.full((len(med), 3), np.nan)
+    for p in range(len(med)):
+        est = float(med[p, 0]) if med[p, 0] <= end else None
+        lo = float(bounds[0, p]) if bounds[0, p] <= end else None
+        hi = float(bounds[1, p]) if bounds[1, p] <= end else None
+        if est is not None:
+            lo = est if lo is None else min(lo, est)
+            hi = None if hi is None else max(hi, est)
+        out[p] = [np.nan if x is None else x for x in (est, lo, hi)]
+    return out
+
+
+def setting_numbers(ds: DrawSet, ev: Evidence, values: tuple[float | None, ...]) -> np.ndarray:
+    """(3^K, WIDTH): every pattern's output numbers (NaN for a median not reached), then its OS and RFS
+    curves (point estimate, pointwise 2.5% and 97.5%: :data:`CURVES`), with the continuous factors at
+    ``values`` (None: unknown)."""
+    names = [f.name for f in F.continuous()]
+    who = Individual(Patient(**dict(zip(names, values, strict=True))), ds, ev)
+    k = len(F.binary())
+    out = np.empty((3**k, WIDTH))
+    landmark_cols = [index(m) for m in OS_MONTHS]
+    for name, stop in (("os", len(MONTHS) - 1), ("rfs", _RFS_STOP)):
+        ep = ds.endpoints[name]
+        shift = who.shift(ep)
+        if shift is None:
+            classes = np.stack([ep.class_curve(c)[:, : stop + 1] for c in range(2**k)])
+        else:
+            nodes, weights = who.rule(ep)
+            log_s0 = ep.log_s0[:, : stop + 1]
+            classes = np.stack(
+                [K.mix_terms(np.eye(1, 2**k, c), ep.class_hr, log_s0, shift, nodes, weights) for c in range(2**k)]
+            )
+        cols = landmark_cols if name == "os" else []
+        med, at, bands = _summarised(classes, ds.factor_prevalence, MONTHS[: stop + 1], cols)
+        out[:, CURVES[name]] = bands.reshape(len(out), -1)
+        medians = _median_numbers(med, float(MONTHS[stop]))
+        if name == "os":
+            out[:, 0:3] = medians
+            est = at[:, 0, :]
+            lo, hi = quantiles(np.moveaxis(at[:, 1:, :], 1, 0))  # (P, L) each
+            cells = np.stack([est, np.minimum(lo, est), np.maximum(hi, est)], axis=-1)  # (P, L, 3)
+            out[:, 3 : 3 + 3 * len(OS_MONTHS)] = cells.reshape(len(out), -1)
+        else:
+            out[:, NUMBERS - 6 : NUMBERS - 3] = medians
+    cr = response(ev).cr_crh
+    out[:, NUMBERS - 3 : NUMBERS] = (cr.estimate, cr.lo, cr.hi)
+    return out
