@@ -28,7 +28,7 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Generic, TypeVar
+from typing import IO, Any, Generic, TypeVar
 
 import numpy as np
 
@@ -198,7 +198,8 @@ class Grid:
         needed = np.array(np.unravel_index(np.flatnonzero(np.bincount(flat, minlength=np.prod(shape))), shape)).T
         table = self._table(known, needed)
         at_settings = tuple(picks[:, :, c] for c in range(picks.shape[2]))
-        values_s = table[(pattern[:, None], *at_settings, slice(0, tables.NUMBERS))]  # (n, S, numbers)
+        index_s: tuple[Any, ...] = (pattern[:, None], *at_settings, slice(0, tables.NUMBERS))
+        values_s = table[index_s]  # (n, S, numbers)
         w_cubic = self._outer(cubic, grids)
         finite = np.isfinite(values_s)
         out = np.einsum("ns,nsw->nw", w_cubic, np.where(finite, values_s, 0.0))
@@ -211,7 +212,11 @@ class Grid:
                 # not reached at some grid values the row's cubic uses: the crossing of the row's curve
                 # (cubic in the grid values' curves), the estimate's or a pointwise band's (module docstring)
                 name = "os" if m < 3 else "rfs"
-                where = (pattern[rows, None], *(a[rows] for a in at_settings), table_curves(name, m % 3))
+                where: tuple[Any, ...] = (
+                    pattern[rows, None],
+                    *(a[rows] for a in at_settings),
+                    table_curves(name, m % 3),
+                )
                 curves = table[where]  # (k, S, T)
                 curve = np.einsum("ks,kst->kt", w_cubic[rows], curves)
                 months = MONTHS[: curve.shape[1]]
