@@ -185,22 +185,18 @@ class Grid:
                 index.append(np.zeros((n, 1), dtype=int))
                 w = np.ones((n, 1))
             cubic.append(w)
-        used = [w != 0 for w in cubic]  # the grid settings any row gives weight to
         grids = np.meshgrid(*[np.arange(ix.shape[1]) for ix in index], indexing="ij")
         picks = np.stack(
             [ix[:, g.ravel()] for ix, g in zip(index, grids, strict=True)], axis=-1
         )  # (n, S, C) settings per row
-        weight = np.ones((n, picks.shape[1]), dtype=bool)
-        for u, g in zip(used, grids, strict=True):
-            weight &= u[:, g.ravel()]
+        w_cubic = self._outer(cubic, grids)
         shape = self._shape(known)
-        flat = np.ravel_multi_index(tuple(picks[weight].T), shape)
+        flat = np.ravel_multi_index(tuple(picks[w_cubic != 0].T), shape)  # the settings any row uses
         needed = np.array(np.unravel_index(np.flatnonzero(np.bincount(flat, minlength=np.prod(shape))), shape)).T
         table = self._table(known, needed)
         at_settings = tuple(picks[:, :, c] for c in range(picks.shape[2]))
         index_s: tuple[Any, ...] = (pattern[:, None], *at_settings, slice(0, tables.NUMBERS))
         values_s = table[index_s]  # (n, S, numbers)
-        w_cubic = self._outer(cubic, grids)
         finite = np.isfinite(values_s)
         out = np.einsum("ns,nsw->nw", w_cubic, np.where(finite, values_s, 0.0))
         missing = np.einsum("ns,nsw->nw", (w_cubic != 0).astype(float), (~finite).astype(float)) > 0

@@ -29,8 +29,8 @@ from blinacalc.core.evidence import Evidence
 from blinacalc.core.model import Individual
 from blinacalc.core.patient import Patient
 from blinacalc.core.result import MONTHS
-from blinacalc.core.stats import crossing, quantiles
-from blinacalc.core.summaries import index
+from blinacalc.core.stats import crossing, quantiles, sorted_quantiles
+from blinacalc.core.summaries import index, median_bounds
 
 OS_MONTHS = DEFAULT_LANDMARKS
 NUMBERS = 3 + 3 * len(OS_MONTHS) + 3 + 3  # OS median, OS landmarks, RFS median, CR/CRh (estimate, lo, hi each)
@@ -98,20 +98,8 @@ def _summarised(
         else:
             draws[:, :, i - 1 : j - 1] = np.swapaxes(curves, 1, 2)
     draws.sort(axis=-1)
-    bands[:, 1:] = np.moveaxis(_order_quantiles(draws), 0, 1)
+    bands[:, 1:] = np.moveaxis(sorted_quantiles(draws), 0, 1)
     return med, at, bands
-
-
-def _order_quantiles(srt: np.ndarray) -> np.ndarray:
-    """``stats.quantiles``'s 2.5% and 97.5% from values sorted along the last axis: (2, ...)."""
-    n = srt.shape[-1]
-    out = []
-    for q in (0.025, 0.975):
-        pos = q * (n - 1)
-        lo = int(np.floor(pos))
-        hi = min(lo + 1, n - 1)
-        out.append(srt[..., lo] + (srt[..., hi] - srt[..., lo]) * (pos - lo))
-    return np.stack(out)
 
 
 def _median_numbers(med: np.ndarray, end: float) -> np.ndarray:
@@ -120,13 +108,8 @@ def _median_numbers(med: np.ndarray, end: float) -> np.ndarray:
     bounds = quantiles(np.where(np.isfinite(med[:, 1:]), med[:, 1:], 1e9).T)  # (2, P)
     out = np.full((len(med), 3), np.nan)
     for p in range(len(med)):
-        est = float(med[p, 0]) if med[p, 0] <= end else None
-        lo = float(bounds[0, p]) if bounds[0, p] <= end else None
-        hi = float(bounds[1, p]) if bounds[1, p] <= end else None
-        if est is not None:
-            lo = est if lo is None else min(lo, est)
-            hi = None if hi is None else max(hi, est)
-        out[p] = [np.nan if x is None else x for x in (est, lo, hi)]
+        iv = median_bounds(float(med[p, 0]), float(bounds[0, p]), float(bounds[1, p]), end)
+        out[p] = [np.nan if x is None else x for x in (iv.estimate, iv.lo, iv.hi)]
     return out
 
 

@@ -62,10 +62,16 @@ def quantiles(samples: np.ndarray, q: tuple[float, ...] = (0.025, 0.975)) -> np.
     rest = x.shape[1:]
     srt = x.reshape(n, -1).T.copy()  # contiguous rows, sorted in place
     srt.sort(axis=1)
+    result: np.ndarray = sorted_quantiles(srt, q).reshape(len(q), *rest)
+    return result
+
+
+def sorted_quantiles(srt: np.ndarray, q: tuple[float, ...] = (0.025, 0.975)) -> np.ndarray:
+    """:func:`quantiles` of values already sorted along the last axis (any dtype): shape ``(len(q), ...)``."""
+    n = srt.shape[-1]
     pos = np.asarray(q) * (n - 1)
     lo = np.floor(pos).astype(int)
     hi = np.minimum(lo + 1, n - 1)
     frac = pos - lo
-    out = srt[:, lo] + (srt[:, hi] - srt[:, lo]) * frac
-    result: np.ndarray = out.T.reshape(len(q), *rest)
-    return result
+    out: np.ndarray = np.moveaxis(srt[..., lo] + (srt[..., hi] - srt[..., lo]) * frac, -1, 0)
+    return out

@@ -30,16 +30,21 @@ def median_interval(curves: np.ndarray, months: np.ndarray) -> Interval:
     med = crossing(curves, months)
     end = float(months[-1])
     lo, hi = quantiles(np.where(np.isfinite(med[1:]), med[1:], 1e9))
+    return median_bounds(float(med[0]), float(lo), float(hi), end)
+
+
+def median_bounds(est: float, lo: float, hi: float, end: float) -> Interval:
+    """The median's interval from the estimate's and the draws' quantile months: ``None`` where beyond
+    ``end`` (not reached); the interval holds a reached estimate."""
 
     def reached(x: float) -> float | None:
         return float(x) if x <= end else None
 
-    est = reached(med[0])
-    lo_r, hi_r = reached(lo), reached(hi)
-    if est is not None:
-        lo_r = est if lo_r is None else min(lo_r, est)
-        hi_r = None if hi_r is None else max(hi_r, est)
-    return Interval(est, lo_r, hi_r)
+    est_r, lo_r, hi_r = reached(est), reached(lo), reached(hi)
+    if est_r is not None:
+        lo_r = est_r if lo_r is None else min(lo_r, est_r)
+        hi_r = None if hi_r is None else max(hi_r, est_r)
+    return Interval(est_r, lo_r, hi_r)
 
 
 def endpoint(

@@ -103,7 +103,7 @@ numbers = st.lists(
 @given(rows=st.lists(numbers, min_size=1, max_size=5), months=st.lists(st.floats(0, 60), min_size=6, max_size=6))
 def test_block_formatting_is_format_cells(rows, months):
     block = np.array(rows, dtype=float)
-    block[:, list(tables.MEDIANS)] = np.array(months) if len(block) else block[:, list(tables.MEDIANS)]
+    block[:, list(tables.MEDIANS)] = np.array(months)
     block[0, 0] = 12.125  # a tie in hundredths
     expected = [list(format_cells(tuple(None if np.isnan(x) else float(x) for x in row))) for row in block]
     assert _format_block(block) == expected
