@@ -1,5 +1,3 @@
-import sys
+from blinacalc.cli import run
 
-from blinacalc.cli import main
-
-sys.exit(main())
+run()

@@ -10,6 +10,7 @@ import importlib
 import os
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from blinacalc._fs import NotRegularFileError
 from blinacalc.cli.common import ExitCode, fail, refuse
@@ -17,7 +18,7 @@ from blinacalc.cohort.read import CohortFileError
 from blinacalc.core.patient import InputError
 from blinacalc.store import ScenarioExistsError, StoreError, UnknownScenarioError
 
-__all__ = ["ExitCode", "main"]
+__all__ = ["ExitCode", "main", "run"]
 
 
 def _safe_streams() -> None:
@@ -60,3 +61,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:  # reading the input or writing the output
         where = exc.filename or getattr(args, "output", None) or "standard output"
         return fail(command, None, f"cannot read or write {where}: {exc.strerror or exc}", ExitCode.IO)
+
+
+def run() -> NoReturn:
+    """The ``blinacalc`` command (and ``python -m blinacalc``): :func:`main`, then flush and leave at once.
+
+    A finished command has nothing left for the interpreter's teardown to do (every file is written and
+    closed, the Textual app has restored the terminal, helper threads are done), and tearing down numpy's
+    modules and objects takes about 20 ms, which a user waits for. ``os._exit`` skips it. Usage errors,
+    ``--help`` and ``--version`` leave through argparse's ``SystemExit`` as usual.
+    """
+    code = main()
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:  # the reader went away before the last of the output
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = code or ExitCode.IO
+    sys.stderr.flush()
+    os._exit(code)

@@ -72,6 +72,8 @@ class EndpointDraws:
 
     def rule(self, ev: Evidence, unknown: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
         """Gauss nodes and weights (D+1, Q) for the continuous factors ``unknown`` (indices), kept."""
+        if len(unknown) == self.beta.shape[1]:
+            return self.z_nodes, self.z_weights  # every continuous factor unknown: built with the draws
         if unknown not in self._rules:
             self._rules[unknown] = C.unknown_rule(ev, self.beta, unknown)
         return self._rules[unknown]

@@ -287,23 +287,34 @@ def predict(
     # Responders among survivors at the landmark: the cohort's share (response is not individualized).
     share = np.minimum(ds.cr_rate / ds.endpoints["os"].target[:, at_landmark], MAX_RESPONDER_SHARE)
 
-    def remission() -> dict[str, Endpoint]:
-        """OS from the landmark with and without CR/CRh, then with MRD response among CR/CRh."""
-        from_landmark, at = condition(os_curves, landmark)
-        cr, no_cr = solve_split(from_landmark[:, at:], ds.cr_hr, share)
-        cr_mrd, _ = solve_split(cr, ds.mrd_hr, mrd_share)
-        cond_on = landmark if alive_at is None else max(alive_at, landmark)
-        out = {}
-        for key, part, hr in (
-            ("os_if_cr_crh", cr, ds.cr_hr),
-            ("os_if_no_cr_crh", no_cr, None),
-            ("os_if_cr_crh_mrd", cr_mrd, ds.mrd_hr),
-        ):
-            full = np.ones_like(os_curves)
+    cond_on = landmark if alive_at is None else max(alive_at, landmark)
+
+    def split(rows: slice) -> tuple[tuple[np.ndarray, int], ...]:
+        """Some draws' OS from the landmark with and without CR/CRh, then with MRD response among CR/CRh,
+        each conditioned on being alive at ``cond_on`` (every step is within a draw)."""
+        from_landmark, at = condition(os_curves[rows], landmark)
+        cr, no_cr = solve_split(from_landmark[:, at:], ds.cr_hr[rows], share[rows])
+        cr_mrd, _ = solve_split(cr, ds.mrd_hr[rows], mrd_share)
+        out = []
+        for part in (cr, no_cr, cr_mrd):
+            full = np.ones_like(from_landmark)
             full[:, at:] = part
-            curves, first = condition(full, cond_on)
-            out[key] = endpoint(curves, hr, start=first, alive_at=cond_on)
-        return out
+            out.append(condition(full, cond_on))
+        return tuple(out)
+
+    def remission() -> dict[str, Endpoint]:
+        """The remission scenarios: the draws split in two halves on two threads, then summarised."""
+        half = len(os_curves) // 2
+        top, bottom = both(lambda: split(slice(0, half)), lambda: split(slice(half, None)))
+        parts = [(np.concatenate([a, b]), first) for (a, first), (b, _) in zip(top, bottom, strict=True)]
+        keys = ("os_if_cr_crh", "os_if_no_cr_crh", "os_if_cr_crh_mrd")
+        hrs = (ds.cr_hr, None, ds.mrd_hr)
+
+        def summary(j: int) -> Endpoint:
+            return endpoint(parts[j][0], hrs[j], start=parts[j][1], alive_at=cond_on)
+
+        first, rest = both(lambda: summary(0), lambda: [summary(1), summary(2)])
+        return dict(zip(keys, (first, *rest), strict=True))
 
     chemo = os_curves ** (1.0 / ds.tower_hr)[:, None]
     if alive_at is not None and alive_at >= CHEMO_HORIZON:
