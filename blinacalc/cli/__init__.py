@@ -14,7 +14,7 @@ from typing import NoReturn
 
 from blinacalc._fs import NotRegularFileError
 from blinacalc.cli.common import ExitCode, fail, refuse
-from blinacalc.cohort.read import CohortFileError
+from blinacalc.cohort import CohortFileError
 from blinacalc.core.patient import InputError
 from blinacalc.store import ScenarioExistsError, StoreError, UnknownScenarioError
 

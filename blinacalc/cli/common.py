@@ -67,7 +67,9 @@ def add_patient_flags(parser: argparse.ArgumentParser, *, scenario: bool = False
             "--scenario", metavar="NAME", help="start from a saved scenario; factor flags given as well override it"
         )
     for f in F.factors():
-        group.add_argument(f.flag, dest=f.name, metavar=f.metavar, help=f.help)
+        group.add_argument(
+            f.flag, dest=f.name, metavar=f.metavar, help=f.help.replace("%", "%%")
+        )  # argparse formats help
     if scenario:
         group.add_argument(
             "--alive-at",

@@ -32,8 +32,8 @@ from typing import IO, Any, Generic, TypeVar
 
 import numpy as np
 
-from blinacalc.cohort import tables
-from blinacalc.cohort.read import CohortFileError, CohortReader, parse_patient, required_factor_columns
+from blinacalc.cohort import CohortFileError, tables
+from blinacalc.cohort.read import CohortReader, parse_patient, required_factor_columns
 from blinacalc.core import factors as F
 from blinacalc.core.defaults import DEFAULT_LANDMARKS
 from blinacalc.core.patient import InputError, Patient, check_value

@@ -9,12 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from blinacalc.cohort import CohortFileError
 from blinacalc.core import factors as F
 from blinacalc.core.patient import InputError, Patient
-
-
-class CohortFileError(Exception):
-    """The file as a whole cannot be used: one line for the user (exit code 2)."""
 
 
 def required_factor_columns() -> tuple[str, ...]:

@@ -22,7 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from blinacalc.cohort.read import CohortFileError, CohortReader, parse_patient, required_factor_columns
+from blinacalc.cohort import CohortFileError
+from blinacalc.cohort.read import CohortReader, parse_patient, required_factor_columns
 from blinacalc.core.defaults import DEFAULT_DRAWS
 from blinacalc.core.patient import InputError
 

@@ -7,8 +7,11 @@ validated when loaded; a bad file raises :class:`EvidenceError` naming the file 
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
-import tomllib
+import os
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -24,6 +27,10 @@ KINDS = ("proportion", "months", "hazard_ratio", "count", "percent", "years")
 _QUANTITY_KEYS = {"kind", "value", "ci", "n", "N", "range", "where", "erratum"}
 # Published percentages have one decimal, so n/N may differ from the printed value by rounding.
 _ROUNDING = 0.0005 + 1e-12
+
+
+_parsed_dir: Path | None = None  # where parsed copies of the files are kept (see keep_parsed)
+_MAX_COPY_BYTES = 1_000_000  # a parsed copy is about 11 kB
 
 
 class EvidenceError(ValueError):
@@ -205,14 +212,52 @@ def parse_paper(file: str, data: dict[str, Any]) -> Paper:
     return Paper(Source(**fields), version, MappingProxyType(quantities))
 
 
+def keep_parsed(directory: Path | None) -> None:
+    """Keep a parsed copy of each evidence file in ``directory`` (None: parse the TOML every time).
+
+    Parsing TOML costs a command about 6 ms (``tomllib`` and its imports); reading the copy, JSON named by
+    a digest of the file's bytes, about 0.2 ms. A copy is only ever a cache: a missing, damaged or stale
+    one is parsed again from the TOML, and whichever is read is validated the same way
+    (:func:`parse_paper`).
+    """
+    global _parsed_dir
+    _parsed_dir = directory
+
+
+def _parse_toml(name: str, raw: bytes) -> dict[str, Any]:
+    copy, stem = None, name.removesuffix(".toml")
+    if _parsed_dir is not None:
+        copy = _parsed_dir / f"evidence-{stem}-{hashlib.sha256(raw).hexdigest()[:32]}.json"
+        try:
+            if stat.S_ISREG(os.stat(copy).st_mode) and os.stat(copy).st_size < _MAX_COPY_BYTES:  # never a FIFO
+                data = json.loads(copy.read_bytes())
+                if isinstance(data, dict):
+                    return data
+        except (OSError, ValueError):
+            pass
+    import tomllib
+
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise EvidenceError(f"{name}: not valid TOML: {exc}") from None
+    if copy is not None:
+        from blinacalc._fs import make_private_dirs, write_atomic
+
+        try:
+            make_private_dirs(copy.parent)
+            write_atomic(copy, json.dumps(data).encode())
+            for stale in copy.parent.glob(f"evidence-{stem}-*.json"):  # copies of earlier versions of the file
+                if stale != copy:
+                    stale.unlink(missing_ok=True)
+        except (OSError, TypeError, ValueError):
+            pass  # a read-only disk, or a value JSON cannot hold: parse the TOML next time too
+    return data
+
+
 def _load_file(paper_id: str) -> Paper:
     name = f"{paper_id}.toml"
-    text = (EVIDENCE_DIR / name).read_text(encoding="utf-8")
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise EvidenceError(f"{name}: not valid TOML: {exc}") from None
-    paper = parse_paper(name, data)
+    paper = parse_paper(name, _parse_toml(name, (EVIDENCE_DIR / name).read_bytes()))
     if paper.source.id != paper_id:
         raise _fail(name, "source.id", f"expected {paper_id!r}, got {paper.source.id!r}")
     return paper

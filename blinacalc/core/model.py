@@ -32,7 +32,7 @@ from blinacalc.core.draws import (
     EndpointDraws,
     sensitivity_prevalence,
 )
-from blinacalc.core.evidence import Evidence, load_evidence, response_landmark_months
+from blinacalc.core.evidence import Evidence, keep_parsed, load_evidence, response_landmark_months
 from blinacalc.core.mixture import solve_split
 from blinacalc.core.patient import InputError, Patient
 from blinacalc.core.result import HORIZON, MONTHS, Endpoint, Interval, Landmark, Prediction, Scenarios, Sensitivity
@@ -58,8 +58,10 @@ U = TypeVar("U")
 
 
 def use_disk_cache(directory: Path | None) -> None:
-    """Keep the patient-independent draws in ``directory`` between runs; ``None`` keeps them in memory only."""
+    """Keep the patient-independent draws (and parsed copies of the evidence files) in ``directory`` between
+    runs; ``None`` keeps them in memory only."""
     _cache.directory = directory
+    keep_parsed(directory)
 
 
 def draw_set(draws: int, seed: int) -> DrawSet:

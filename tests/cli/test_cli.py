@@ -3,6 +3,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from blinacalc import __version__
 from blinacalc.cli import main
 
@@ -62,3 +64,33 @@ def test_tui_flags_are_validated_before_anything_opens():
     out = subprocess.run([sys.executable, "-m", "blinacalc", "tui", "--ecog", "4"], capture_output=True, text=True)
     assert out.returncode == 2
     assert "--ecog" in out.stderr and "ECOG performance status <= 2" in out.stderr
+
+
+def _commands(parser, prefix=()):
+    """Every command and sub-command of ``parser``, as argument lists."""
+    import argparse
+
+    yield list(prefix)
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield from _commands(sub, (*prefix, name))
+
+
+def test_every_help_page_prints(capsys):
+    """--help works for every command (argparse %-formats help texts: a bare '%', as in the marrow blasts
+    flag's unit, once made `summary --help` fail with a traceback)."""
+    from blinacalc.cli.parser import build
+    from blinacalc.core import factors as F
+
+    commands = list(_commands(build()))
+    assert ["summary"] in commands and ["scenarios", "save"] in commands
+    for argv in commands:
+        with pytest.raises(SystemExit) as exc:
+            main([*argv, "--help"])
+        assert exc.value.code == 0, argv
+        out = capsys.readouterr().out
+        assert out.startswith("usage: blinacalc"), argv
+        if argv in (["summary"], ["tui"]):
+            assert all(f.flag in out for f in F.factors())
+            assert "marrow blasts" in out.lower() and "%" in out

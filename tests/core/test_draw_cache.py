@@ -98,3 +98,41 @@ def test_a_changed_factor_table_gets_its_own_file(cache_dir, monkeypatch):
     changed = (*factors.FACTORS[:-1], dataclasses.replace(factors.FACTORS[-1], help="changed"))
     monkeypatch.setattr(factors, "FACTORS", changed)
     assert drawcache.DrawCache(cache_dir).file(DRAWS, 3) != first
+
+
+def _evidence_reloaded():
+    from blinacalc.core import evidence
+
+    evidence.load_evidence.cache_clear()
+    return evidence.load_evidence()
+
+
+def test_parsed_evidence_copies_equal_the_toml_and_are_only_a_cache(cache_dir):
+    """The parsed copies (JSON named by the TOML's digest) give the same evidence as parsing the TOML; a damaged
+    copy is parsed again, a FIFO in its place is never opened, and copies of an earlier file are removed."""
+    import os
+
+    from blinacalc.core import evidence
+
+    try:
+        model.use_disk_cache(None)
+        from_toml = _evidence_reloaded()
+        model.use_disk_cache(cache_dir)
+        assert _evidence_reloaded() == from_toml  # parsed, copies written
+        copies = sorted(cache_dir.glob("evidence-*.json"))
+        assert [c.name.split("-")[1] for c in copies] == ["topp2021", "tower2017"]
+        assert _evidence_reloaded() == from_toml
+        data = json.loads(copies[1].read_text())
+        copies[1].write_text(json.dumps({**data, "version": "read-from-the-copy"}))
+        assert _evidence_reloaded().tower.version == "read-from-the-copy"  # the copy is what was read
+        copies[1].write_text(json.dumps(data))
+        stale = cache_dir / "evidence-topp2021-0123.json"
+        stale.write_text("{}")
+        copies[0].write_text('{"schema_version": ')  # damaged
+        assert _evidence_reloaded() == from_toml
+        assert not stale.exists() and json.loads(copies[0].read_text())["schema_version"] == 1
+        copies[1].unlink()
+        os.mkfifo(copies[1])  # would block a reader forever
+        assert _evidence_reloaded() == from_toml
+    finally:
+        evidence.load_evidence.cache_clear()
