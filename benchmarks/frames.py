@@ -11,7 +11,8 @@ from textual.app import ScreenStackError
 
 def record_frames(app: Any) -> list[tuple[float, Any]]:
     """Note ``(time, prediction shown)`` for every frame ``app`` composites, after turning the frame
-    into the bytes a terminal would receive (the headless driver skips that step, so it is done here)."""
+    into the bytes a terminal would receive (the headless driver skips that step, so it is done here).
+    The prediction is ``None`` while the screen marks its result as updating."""
     frames: list[tuple[float, Any]] = []
     display = app._display
 
@@ -20,9 +21,11 @@ def record_frames(app: Any) -> list[tuple[float, Any]]:
         if isinstance(renderable, CompositorUpdate):
             renderable.render_segments(app.console)
             try:  # during start-up there may be no screen yet (ScreenStackError)
-                shown = getattr(app.screen, "prediction", None)
+                screen = app.screen
             except ScreenStackError:
-                shown = None
+                screen = None
+            # a result marked "updating…" (for inputs since changed) is not the one asked for
+            shown = None if getattr(screen, "updating", True) else getattr(screen, "prediction", None)
             frames.append((time.perf_counter(), shown))
 
     app._display = timed

@@ -27,9 +27,19 @@ def run(args: argparse.Namespace | None = None) -> int:
         )
         return ExitCode.USAGE
     use_cache(store)
+    from blinacalc.tui.first import start
+
+    first = start(patient, draws, seed, alive_at)  # computes while Textual imports and starts
     from blinacalc.tui.app import make_app
 
     make_app(
-        patient, draws=draws, seed=seed, settings=settings, scenario=scenario, warnings=warnings, alive_at=alive_at
+        patient,
+        draws=draws,
+        seed=seed,
+        settings=settings,
+        scenario=scenario,
+        warnings=warnings,
+        alive_at=alive_at,
+        first=first,
     ).run()
     return ExitCode.OK

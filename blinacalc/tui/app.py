@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future
 from pathlib import Path
 
 from textual.app import App, SystemCommand
@@ -15,6 +16,7 @@ from blinacalc._fs import write_atomic
 from blinacalc._text import printable
 from blinacalc.core.model import DEFAULT_DRAWS
 from blinacalc.core.patient import Patient
+from blinacalc.core.result import Prediction
 from blinacalc.store import (
     PRIVATE_FILE,
     Scenario,
@@ -23,6 +25,7 @@ from blinacalc.store import (
     Store,
     StoreError,
 )
+from blinacalc.tui.first import start
 from blinacalc.tui.screens.dialogs import EXPORT_EXTENSIONS, ExportChoice, ExportDialog, Named, NameDialog
 from blinacalc.tui.screens.help import HelpScreen
 from blinacalc.tui.screens.main import MainScreen
@@ -68,13 +71,14 @@ class BlinacalcApp(App[None]):
         scenario: Scenario | None = None,
         warnings: Sequence[str] = (),
         alive_at: float | None = None,
+        first: Future[Prediction] | None = None,
     ) -> None:
         super().__init__()
         self.settings = settings or Settings()
         self.store = Store(warn=lambda message: self.notify(message, severity="warning", timeout=10))
         self._startup_warnings = tuple(warnings)
         self.calculator = MainScreen(
-            patient, draws, seed, landmarks=self.settings.landmarks, scenario=scenario, alive_at=alive_at
+            patient, draws, seed, landmarks=self.settings.landmarks, scenario=scenario, alive_at=alive_at, first=first
         )
 
     def on_mount(self) -> None:
@@ -234,14 +238,20 @@ def make_app(
     scenario: Scenario | None = None,
     warnings: Sequence[str] = (),
     alive_at: float | None = None,
+    first: Future[Prediction] | None = None,
 ) -> BlinacalcApp:
-    """The one app factory, for the entry point and the tests. Validate inputs before calling."""
+    """The one app factory, for the entry point and the tests. Validate inputs before calling.
+
+    The first prediction starts here (or earlier: ``first``, from :func:`blinacalc.tui.first.start` with the
+    same inputs), so that it computes while Textual starts up."""
+    patient = patient or Patient()
     return BlinacalcApp(
-        patient or Patient(),
+        patient,
         draws=draws,
         seed=seed,
         settings=settings,
         scenario=scenario,
         warnings=warnings,
         alive_at=alive_at,
+        first=first or start(patient, draws, seed, alive_at),
     )

@@ -493,3 +493,42 @@ async def test_additional_factors_are_typed_and_refused_values_are_named():
         await settle(app, pilot)
         assert app.screen.patient == Patient(ecog=1, marrow_blasts=85, age=65)
         assert "ECOG 3-4 not offered" in str(app.screen.query_one("#inputs-note", Static).render())
+
+
+async def test_the_first_prediction_is_in_the_first_frame():
+    """A first prediction that is ready when the screen mounts (it starts before the app) is drawn before the
+    first frame: no frame ever shows the calculator without a result (issue 19)."""
+    from concurrent.futures import Future
+
+    patient = Patient(ecog=1, salvage_line=2, prior_hsct=False)
+    first: Future = Future()
+    first.set_result(predict(patient, draws=DRAWS, seed=0))
+    app = make_app(patient, draws=DRAWS, first=first)
+    frames: list[object] = []
+    display = app._display
+    app._display = lambda screen, update: (
+        frames.append(getattr(app.screen, "prediction", None)),
+        display(screen, update),
+    )
+    async with app.run_test(size=(120, 40)):
+        assert app.screen.prediction is first.result() and not app.screen.updating
+        assert frames and all(shown is first.result() for shown in frames)
+        assert expected_median(patient) in text_of(app, "#headline").replace("\n", " ").replace("  ", " ")
+
+
+async def test_a_late_first_prediction_is_shown_when_it_arrives():
+    """If the first prediction is not ready at mount (the first run ever builds the draws), the screen shows
+    itself marked as updating and the result follows."""
+    import threading
+    from concurrent.futures import Future
+
+    patient = Patient(ecog=0)
+    first: Future = Future()
+    app = make_app(patient, draws=DRAWS, first=first)
+    async with app.run_test(size=(120, 40)) as pilot:
+        assert app.screen.prediction is None and app.screen.updating
+        assert "updating" in text_of(app, "#headline")
+        threading.Timer(0.05, lambda: first.set_result(predict(patient, draws=DRAWS, seed=0))).start()
+        await settle(app, pilot)
+        assert app.screen.prediction is first.result() and not app.screen.updating
+        assert expected_median(patient) in text_of(app, "#headline").replace("\n", " ").replace("  ", " ")

@@ -7,6 +7,8 @@ them, and the main thread never computes them."""
 
 from __future__ import annotations
 
+from concurrent.futures import Future, wait
+
 from rich.console import Group, RenderableType
 from rich.text import Text
 from textual import work
@@ -32,6 +34,10 @@ from blinacalc.tui.widgets.survival import SurvivalPlot, colours_for, legend
 TABS = ("survival", "compare", "response", "rfs", "scenarios", "harms", "evidence")
 UPDATING = "⟳ updating…"
 STALE_AFTER = 0.08  # seconds: a result that takes longer is marked as updating meanwhile
+# How long the screen's mount waits for the first prediction (started before the app) so that the first
+# frame shows it; if it is later than this (the draws are being built: the first run ever) the screen is
+# shown marked "updating…" and the result follows.
+FIRST_WAIT = 0.15
 
 
 def _section(section: C.Section, skip: tuple[type, ...] = ()) -> RenderableType:
@@ -57,8 +63,11 @@ class MainScreen(Screen):
         landmarks: tuple[int, ...] = C.REPORT_LANDMARKS,
         scenario: Scenario | None = None,
         alive_at: float | None = None,
+        first: Future[Prediction] | None = None,
     ) -> None:
         super().__init__()
+        self._views_ready = False
+        self._first = first  # the first prediction, for exactly these inputs, started before the app
         self.patient = patient
         self.alive_at = alive_at
         self._stale_timer: Timer | None = None
@@ -92,16 +101,20 @@ class MainScreen(Screen):
                     yield Static(id=f"{pane_id}-view")
             with TabPane("Evidence & method", id="evidence"), VerticalScroll():
                 yield Static(id="uncertainty-view")
-                yield Static(self._evidence(), id="evidence-view")
+                yield Static(id="evidence-view")
         yield Footer()
 
     def on_mount(self) -> None:
+        self._views_ready = True  # composed: the views can be drawn (is_mounted turns true only after this)
         self.title = "blinacalc"
         self._show_scenario()
-        self.query_one("#harms-view", Static).update(_section(C.potential_harms()))
+        self.call_after_refresh(self._fixed_views)  # not on the first screen: drawn after its first frame
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self._render_survival())
         self.watch_updating(True)
-        self.compute(self.patient, self.alive_at)
+        first, self._first = self._first, None
+        if first is not None and wait([first], FIRST_WAIT).done and first.exception() is None:
+            self._deliver(self.patient, self.alive_at, first.result())  # drawn into the first frame
+        self.compute(self.patient, self.alive_at, first)
 
     # --- inputs -> prediction ------------------------------------------------------------------
     def on_inputs_panel_changed(self, event: InputsPanel.Changed) -> None:
@@ -142,12 +155,17 @@ class MainScreen(Screen):
             self.sub_title = f"{sc.name}{changed} · {base}"
 
     @work(thread=True, exclusive=True, group="predict")
-    def compute(self, patient: Patient, alive_at: float | None = None) -> None:
+    def compute(self, patient: Patient, alive_at: float | None = None, first: Future[Prediction] | None = None) -> None:
+        """Predict (or take ``first``, already started for these inputs), show it, then compute its scenarios."""
         worker = get_current_worker()
-        result = predict(patient, draws=self.draws, seed=self.seed, alive_at_months=alive_at)
+        if first is not None:
+            result = first.result()
+        else:
+            result = predict(patient, draws=self.draws, seed=self.seed, alive_at_months=alive_at)
         if worker.is_cancelled:
             return
-        self.app.call_from_thread(self._deliver, patient, alive_at, result)  # returns once the views are updated
+        if result is not self.prediction:  # (the first prediction may have been shown on mount)
+            self.app.call_from_thread(self._deliver, patient, alive_at, result)  # returns once the views are updated
         # Scheduling this after the next screen refresh instead (call_after_refresh) delayed that
         # refresh by about 10 ms: computing alongside it is faster on two or more cores.
         result.scenarios.compute()
@@ -189,10 +207,23 @@ class MainScreen(Screen):
         self._render_survival()
 
     def _render_all(self) -> None:
+        """The Survival tab (and headline, and Compare) now; the other tabs' views now if one of them is
+        shown, else just after the next frame, so that the frame showing a new result is not held up by
+        views nobody sees yet."""
         pred = self.prediction
         if pred is None:
             return
         self._render_survival()
+        if self.query_one(TabbedContent).active in ("survival", "compare"):
+            self.call_after_refresh(self._render_tabs)
+        else:
+            self._render_tabs()
+
+    def _render_tabs(self) -> None:
+        """The Response, RFS, uncertainty and Scenarios views, for the result shown now."""
+        pred = self.prediction
+        if pred is None:
+            return
         self.query_one("#response-view", Static).update(_section(C.response(pred)))
         self.query_one("#rfs-view", Static).update(_section(C.relapse_free_survival(pred)))
         self.query_one("#uncertainty-view", Static).update(Group(_section(C.uncertainty(pred)), Text()))
@@ -219,7 +250,7 @@ class MainScreen(Screen):
 
     def _render_headline(self) -> None:
         """Median and 1-year survival with intervals, and the warnings: always in view, never scrolled."""
-        if not self.is_mounted:
+        if not self._views_ready:
             return
         pred = self.prediction
         parts: list[RenderableType] = []
@@ -232,7 +263,7 @@ class MainScreen(Screen):
 
     def _render_survival(self) -> None:
         pred = self.prediction
-        if pred is None or not self.is_mounted:
+        if pred is None or not self._views_ready:
             return
         # The what-if curves join the plot when the worker has computed them (_scenarios_ready).
         series = self._series(pred)
@@ -258,9 +289,12 @@ class MainScreen(Screen):
             self._compare_empty = False
             view.update(_section(C.comparison(pred, self.pinned, self.landmarks)))
 
-    def _evidence(self) -> RenderableType:
+    def _fixed_views(self) -> None:
+        """The views that are the same for every patient: harms, and the evidence with its limitations."""
+        self.query_one("#harms-view", Static).update(_section(C.potential_harms()))
         report = evidenceview.report(load_evidence(), compact=True)  # keys whole at any width
-        return Group(_section(C.limitations()), Text(), *(richview.section(s) for s in report.sections))
+        evidence = Group(_section(C.limitations()), Text(), *(richview.section(s) for s in report.sections))
+        self.query_one("#evidence-view", Static).update(evidence)
 
     def report(self) -> C.Report:
         """The full report for the patient shown, as exported."""
