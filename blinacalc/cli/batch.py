@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from blinacalc._fs import PRIVATE_FILE
-from blinacalc.cli.common import ExitCode, draws_seed, fail, open_store, say
+from blinacalc.cli.common import ExitCode, draws_seed, fail, open_store, say, use_cache
 
 
 def run(args: argparse.Namespace) -> int:
@@ -16,7 +16,9 @@ def run(args: argparse.Namespace) -> int:
     from blinacalc._fs import atomic_open
     from blinacalc.cohort import batch
 
-    draws, seed = draws_seed(args, open_store().settings())
+    store = open_store()
+    use_cache(store)  # the draws, kept between runs as for summary
+    draws, seed = draws_seed(args, store.settings())
     source = Path(args.input)
     progress, stop = (None, lambda: None)
     if sys.stderr.isatty() and source.is_file():

@@ -24,8 +24,10 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Generic, TypeVar
@@ -33,7 +35,7 @@ from typing import IO, Any, Generic, TypeVar
 import numpy as np
 
 from blinacalc.cohort import CohortFileError, tables
-from blinacalc.cohort.read import CohortReader, parse_patient, required_factor_columns
+from blinacalc.cohort.read import CohortReader, required_factor_columns
 from blinacalc.core import factors as F
 from blinacalc.core.defaults import DEFAULT_LANDMARKS
 from blinacalc.core.patient import InputError, Patient, check_value
@@ -100,6 +102,8 @@ def output_cells(pred: Prediction) -> tuple[str, ...]:
     return format_cells(output_numbers(pred))
 
 
+# Grid settings computed at once (each holds about 80 MB of single-precision draws while it is computed).
+WORKERS = min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1, 4)
 # Grid values of the continuous factors at which every pattern's numbers are computed for interpolation
 # (4-point Lagrange, i.e. cubic, in each factor): every 20% of marrow blasts, and age at 18, 38.7, 59.3 and 80.
 GRID: dict[str, np.ndarray] = {"marrow_blasts": np.linspace(0.0, 100.0, 6), "age": np.linspace(18.0, 80.0, 4)}
@@ -153,10 +157,16 @@ class Grid:
                 np.zeros(shape, dtype=bool),
             )
         table, done = self._tables[known]
-        for node in map(tuple, needed):
-            if not done[node]:
-                at = tuple(float(GRID[n][i]) if k else None for n, i, k in zip(self.names, node, known, strict=True))
-                table[(slice(None), *node)] = tables.setting_numbers(self.ds, self.ev, at)
+        todo = [node for node in map(tuple, needed) if not done[node]]
+
+        def compute(node: tuple[int, ...]) -> np.ndarray:
+            at = tuple(float(GRID[n][i]) if k else None for n, i, k in zip(self.names, node, known, strict=True))
+            return tables.setting_numbers(self.ds, self.ev, at)
+
+        # Settings are numpy work that mostly releases the interpreter lock: one per processor at a time.
+        with ThreadPoolExecutor(max(1, min(len(todo), WORKERS))) as pool:
+            for node, numbers in zip(todo, pool.map(compute, todo), strict=True):
+                table[(slice(None), *node)] = numbers
                 done[node] = True
                 self.settings += 1
         return table
@@ -267,7 +277,7 @@ CHUNK = 8192  # rows read, computed and written together
 class _Reader:
     """A row's factor cells -> (pattern index, continuous values), or None if any cell is refused; each
     distinct cell text is read once (per factor for the continuous ones; per combination for the binary
-    ones). The refusal's message comes from :func:`parse_patient` (the same as ``summary``'s)."""
+    ones). A refusal is worded as :func:`~blinacalc.cohort.read.parse_patient` (``summary``) words it."""
 
     LIMIT = 200_000  # distinct texts kept per cache: free-text cells could make every one new
 
@@ -276,6 +286,38 @@ class _Reader:
         self._continuous = [(f, keys.index(f.name) if f.name in keys else None) for f in F.continuous()]
         self._patterns: dict[tuple[str, ...], int | None] = {}
         self._values: list[dict[str, float | None]] = [{} for _ in self._continuous]
+        self._columns = [(f, keys.index(f.name) if f.name in keys else None) for f in F.factors()]
+        self._cells: list[dict[str, tuple[str, str]]] = [{} for _ in self._columns]
+
+    def refusal(self, raw: list[str]) -> str:
+        """The row's refusal as :func:`parse_patient` (``summary``) words it: the first cell that cannot be
+        read, in table order, else the first value the model refuses; each (factor, text) judged once."""
+        judged = []
+        for (f, col), seen in zip(self._columns, self._cells, strict=True):
+            text = "" if col is None else raw[col]
+            if text not in seen:
+                unread = refused = ""
+                try:
+                    value = F.parse_text(f, text)
+                except ValueError as exc:
+                    unread = str(exc)
+                else:
+                    try:
+                        check_value(f, value)
+                    except InputError as exc:
+                        refused = exc.message
+                if len(seen) >= self.LIMIT:
+                    judged.append((f, (unread, refused)))
+                    continue
+                seen[text] = (unread, refused)
+            judged.append((f, seen[text]))
+        for f, (unread, _) in judged:
+            if unread:
+                return f"{f.name}: {unread}"
+        for f, (_, refused) in judged:
+            if refused:
+                return f"{f.name}: {refused}"
+        raise AssertionError("a row refused by batch's reader is accepted by parse_patient")
 
     def pattern(self, raw: list[str]) -> int | None:
         key = tuple([raw[i] for i in self._binary])
@@ -308,15 +350,6 @@ class _Reader:
                 seen[text] = parsed
             out.append(parsed)
         return out
-
-
-def _refusal(keys: list[str], raw: list[str]) -> str:
-    """The row's refusal as ``summary`` words it (the first refused factor, in table order)."""
-    try:
-        parse_patient(dict(zip(keys, raw, strict=True)))
-    except InputError as exc:
-        return f"{exc.field}: {exc.message}"
-    raise AssertionError("a row refused by batch's reader is accepted by parse_patient")
 
 
 def run(
@@ -361,7 +394,7 @@ def run(
                     p = cells.pattern(raw)
                     v = cells.values(raw)
                     if p is None or None in v:
-                        error = _refusal(reader.keys, raw)
+                        error = cells.refusal(raw)
                     else:
                         good.append(len(raws))
                         patterns.append(p)

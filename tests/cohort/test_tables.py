@@ -113,3 +113,34 @@ def test_block_formatting_is_format_cells(rows, months):
 @given(st.lists(st.text(alphabet=st.sampled_from("a,=+-@\t\r\n\x1b\x00\u202e 1"), max_size=6), max_size=5))
 def test_row_check_is_each_cell_checked(row):
     assert csv_cells(row) == [csv_cell(c) for c in row]
+
+
+def _cell_texts(f: F.Factor) -> st.SearchStrategy[str]:
+    """A factor's cell: its levels and refused values as written, unknown words, numbers in and out of range,
+    and hostile text."""
+    written = [F.cell_text(f, v) for v in f.levels] + [str(v) for v, _ in f.refused]
+    words = ["", "unknown", "NA", "yes", "no", "7", "-1", "0.5", "1e3", "nan", "=1+1", "\x1b[31m", "٣"]
+    numbers = st.floats(allow_nan=True, allow_infinity=True).map(lambda x: f"{x:g}")
+    return st.one_of(st.sampled_from(written + words), numbers, st.text(max_size=6))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_batch_words_a_refusal_as_summary_does(data):
+    """batch's per-cell cached refusal equals parse_patient's (summary's) message for the same row: the first
+    unreadable cell in table order, else the first value the model refuses."""
+    from blinacalc.cohort.batch import _Reader
+    from blinacalc.cohort.read import parse_patient
+    from blinacalc.core.patient import InputError
+
+    keys = [f.name for f in F.factors()]
+    reader = _Reader(keys)
+    for _ in range(3):  # the same reader, so later rows hit the cache
+        raw = [data.draw(_cell_texts(f)) for f in F.factors()]
+        try:
+            parse_patient(dict(zip(keys, raw, strict=True)))
+        except InputError as exc:
+            assert reader.refusal(raw) == f"{exc.field}: {exc.message}"
+        else:
+            with pytest.raises(AssertionError):
+                reader.refusal(raw)
