@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 
 _CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
@@ -88,3 +89,9 @@ def csv_cells(cells: list[str]) -> list[str]:
     if _ROW_UNSAFE.search(",".join(cells)) is None:
         return cells
     return [csv_cell(c) for c in cells]
+
+
+def csv_safe(rows: list[list[str]]) -> bool:
+    """True if :func:`csv_cells` would leave every row of ``rows`` as it is: one check over all of them
+    (joined by commas, so that every cell starts at the text's start or after a comma)."""
+    return _ROW_UNSAFE.search(",".join(itertools.chain.from_iterable(rows))) is None

@@ -17,6 +17,7 @@ precision, within 5e-7).
 from __future__ import annotations
 
 import itertools
+import threading
 
 import numpy as np
 
@@ -73,6 +74,18 @@ def _mixed(classes: np.ndarray, prevalence: np.ndarray, out: np.ndarray) -> np.n
 
 
 _BLOCK = 128  # draws per block: the patterns' curves of a block stay small
+_scratch = threading.local()  # per thread: batch computes settings on several threads
+
+
+def _buffer(name: str, shape: tuple[int, ...], dtype: type = np.float64) -> np.ndarray:
+    """A work array kept per thread and reused from setting to setting: freshly allocated arrays this large
+    are new pages to the operating system every time, which cost more than the arithmetic (about 80 MB a
+    setting, over a third of its time on a virtual machine). Its contents are whatever was there before."""
+    kept: np.ndarray | None = getattr(_scratch, name, None)
+    if kept is None or kept.shape != shape or kept.dtype != dtype:
+        kept = np.empty(shape, dtype)
+        setattr(_scratch, name, kept)
+    return kept
 
 
 def _summarised(
@@ -82,11 +95,11 @@ def _summarised(
     point-estimate curve with the pointwise 2.5% and 97.5% bands (P, 3, T), a block of draws at a time (the
     bands from single-precision copies of the draws' curves)."""
     k, (_, rows, width) = prevalence.shape[1], classes.shape
-    buf = np.empty((3,) * k + (_BLOCK, width))
-    med = np.empty((3**k, rows))
-    at = np.empty((3**k, rows, len(columns)))
-    draws = np.empty((3**k, width, rows - 1), np.float32)  # months before draws, for the sort
-    bands = np.empty((3**k, 3, width))
+    buf = _buffer("buf", (3,) * k + (_BLOCK, width))
+    med = _buffer("med", (3**k, rows))
+    at = _buffer("at", (3**k, rows, len(columns)))
+    draws = _buffer("draws", (3**k, width, rows - 1), np.float32)  # months before draws, for the sort
+    bands = _buffer("bands", (3**k, 3, width))
     for i in range(0, rows, _BLOCK):
         j = min(i + _BLOCK, rows)
         curves = _mixed(classes[:, i:j], prevalence[i:j], buf[..., : j - i, :])
@@ -125,14 +138,15 @@ def setting_numbers(ds: DrawSet, ev: Evidence, values: tuple[float | None, ...])
     for name, stop in (("os", len(MONTHS) - 1), ("rfs", _RFS_STOP)):
         ep = ds.endpoints[name]
         shift = who.shift(ep)
+        classes = _buffer("classes", (2**k, len(ep.log_s0), stop + 1))
         if shift is None:
-            classes = np.stack([ep.class_curve(c)[:, : stop + 1] for c in range(2**k)])
+            for c in range(2**k):
+                classes[c] = ep.class_curve(c)[:, : stop + 1]
         else:
             nodes, weights = who.rule(ep)
             log_s0 = ep.log_s0[:, : stop + 1]
-            classes = np.stack(
-                [K.mix_terms(np.eye(1, 2**k, c), ep.class_hr, log_s0, shift, nodes, weights) for c in range(2**k)]
-            )
+            for c in range(2**k):
+                classes[c] = K.mix_terms(np.eye(1, 2**k, c), ep.class_hr, log_s0, shift, nodes, weights)
         cols = landmark_cols if name == "os" else []
         med, at, bands = _summarised(classes, ds.factor_prevalence, MONTHS[: stop + 1], cols)
         out[:, CURVES[name]] = bands.reshape(len(out), -1)

@@ -144,3 +144,37 @@ def test_batch_words_a_refusal_as_summary_does(data):
         else:
             with pytest.raises(AssertionError):
                 reader.refusal(raw)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.lists(
+                st.one_of(st.sampled_from(["", "1", "ward-3", "a,b", 'say "x"', "=1+1"]), st.text(max_size=5)),
+                min_size=3,
+                max_size=3,
+            ),
+            st.sampled_from([["0.5541", "7.41"], ["", ""]]),
+            st.sampled_from(["", "ecog: allowed: 0, 1, 2", 'site: "quoted"', "age: 81\rx"]),
+        ),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_batch_csv_rows_are_what_csv_writer_writes(rows):
+    """batch's writer (rows joined by commas when no copied cell needs quoting, else csv.writer) writes exactly
+    what csv.writer writes for the safe cells (csv_cells, csv_cell), header included."""
+    import csv
+    from io import StringIO
+
+    from blinacalc.cohort.batch import _csv_writer
+
+    header = ["id", "a", "b", "out1", "out2", "error"]
+    got = StringIO()
+    _csv_writer(got, header)([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows])
+    want = StringIO()
+    writer = csv.writer(want, lineterminator="\n")
+    writer.writerow([csv_cell(h) for h in header])
+    writer.writerows([csv_cells(raw) + t + [csv_cell(e) if e else ""] for raw, t, e in rows])
+    assert got.getvalue() == want.getvalue()
