@@ -28,9 +28,10 @@ import operator
 import os
 import re
 import sys
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Generic, TypeVar
 
@@ -135,7 +136,8 @@ def table_curves(name: str, kind: int) -> slice:
 class Grid:
     """Output numbers for rows of (binary pattern, continuous values): exact at grid values of the known
     continuous factors, cubic between them (module docstring). Each grid setting is computed once, for
-    every pattern together, on first need."""
+    every pattern together, on first need: on worker threads (:meth:`request`), so that reading and
+    writing rows goes on meanwhile. :meth:`close` stops the workers."""
 
     def __init__(self, draws: int, seed: int) -> None:
         from blinacalc.core.evidence import load_evidence
@@ -145,13 +147,32 @@ class Grid:
         self.names = tuple(f.name for f in F.continuous())
         self.settings = 0
         self._tables: dict[tuple[bool, ...], tuple[np.ndarray, np.ndarray]] = {}
+        # Settings are numpy work that mostly releases the interpreter lock: one per processor at a time.
+        self._pool = ThreadPoolExecutor(WORKERS, thread_name_prefix="blinacalc-grid")
+        self._futures: dict[tuple[tuple[bool, ...], tuple[int, ...]], Future[np.ndarray]] = {}
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
 
     def _shape(self, known: tuple[bool, ...]) -> tuple[int, ...]:
         return tuple(len(GRID[n]) if k else 1 for n, k in zip(self.names, known, strict=True))
 
+    def _compute(self, known: tuple[bool, ...], node: tuple[int, ...]) -> np.ndarray:
+        at = tuple(float(GRID[n][i]) if k else None for n, i, k in zip(self.names, node, known, strict=True))
+        return tables.setting_numbers(self.ds, self.ev, at)
+
+    def _submit(self, known: tuple[bool, ...], needed: np.ndarray) -> list[Future[np.ndarray]]:
+        out = []
+        for node in map(tuple, needed):
+            key = (known, node)
+            if key not in self._futures:
+                self._futures[key] = self._pool.submit(self._compute, known, node)
+            out.append(self._futures[key])
+        return out
+
     def _table(self, known: tuple[bool, ...], needed: np.ndarray) -> np.ndarray:
         """The table for this known/unknown mask, (P, *grid sizes, numbers + margins), with the grid
-        settings ``needed`` (m, C) computed."""
+        settings ``needed`` (m, C) filled in (waiting for any still being computed)."""
         if known not in self._tables:
             shape = self._shape(known)
             self._tables[known] = (
@@ -159,33 +180,42 @@ class Grid:
                 np.zeros(shape, dtype=bool),
             )
         table, done = self._tables[known]
-        todo = [node for node in map(tuple, needed) if not done[node]]
-
-        def compute(node: tuple[int, ...]) -> np.ndarray:
-            at = tuple(float(GRID[n][i]) if k else None for n, i, k in zip(self.names, node, known, strict=True))
-            return tables.setting_numbers(self.ds, self.ev, at)
-
-        # Settings are numpy work that mostly releases the interpreter lock: one per processor at a time.
-        with ThreadPoolExecutor(max(1, min(len(todo), WORKERS))) as pool:
-            for node, numbers in zip(todo, pool.map(compute, todo), strict=True):
-                table[(slice(None), *node)] = numbers
+        for node, future in zip(map(tuple, needed), self._submit(known, needed), strict=True):
+            if not done[node]:
+                table[(slice(None), *node)] = future.result()
                 done[node] = True
                 self.settings += 1
         return table
+
+    def _groups(self, values: np.ndarray) -> Iterator[tuple[tuple[bool, ...], np.ndarray]]:
+        """Rows by which continuous factors are known: (known mask, row indices)."""
+        known = ~np.isnan(values)
+        code = known @ (1 << np.arange(known.shape[1]))
+        for c in np.unique(code):
+            rows = np.flatnonzero(code == c)
+            yield tuple(bool(k) for k in known[rows[0]]), rows
+
+    def request(self, values: np.ndarray) -> list[Future[np.ndarray]]:
+        """Start computing the grid settings that rows with continuous ``values`` (n, C) need; their futures."""
+        out = []
+        for known, rows in self._groups(values):
+            out += self._submit(known, self._stencil(known, values[rows])[-1])
+        return out
 
     def numbers(self, pattern: np.ndarray, values: np.ndarray) -> np.ndarray:
         """(n, NUMBERS) output numbers, NaN for a median not reached: ``pattern`` (n,) pattern indices,
         ``values`` (n, C) continuous values with NaN for unknown."""
         out = np.empty((len(pattern), tables.NUMBERS))
-        known = ~np.isnan(values)
-        code = known @ (1 << np.arange(known.shape[1]))
-        for c in np.unique(code):
-            rows = np.flatnonzero(code == c)
-            out[rows] = self._interpolate(tuple(bool(k) for k in known[rows[0]]), pattern[rows], values[rows])
+        for known, rows in self._groups(values):
+            out[rows] = self._interpolate(known, pattern[rows], values[rows])
         return out
 
-    def _interpolate(self, known: tuple[bool, ...], pattern: np.ndarray, values: np.ndarray) -> np.ndarray:
-        n = len(pattern)
+    def _stencil(
+        self, known: tuple[bool, ...], values: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Each row's grid settings (n, S, C), their cubic weights (n, S), whether every known value is on the
+        grid (n,), and the settings any row uses (m, C)."""
+        n = len(values)
         index, cubic = [], []
         hit = np.ones(n, dtype=bool)  # every known value on the grid
         for c, (name, k) in enumerate(zip(self.names, known, strict=True)):
@@ -205,6 +235,10 @@ class Grid:
         shape = self._shape(known)
         flat = np.ravel_multi_index(tuple(picks[w_cubic != 0].T), shape)  # the settings any row uses
         needed = np.array(np.unravel_index(np.flatnonzero(np.bincount(flat, minlength=np.prod(shape))), shape)).T
+        return picks, w_cubic, hit, needed
+
+    def _interpolate(self, known: tuple[bool, ...], pattern: np.ndarray, values: np.ndarray) -> np.ndarray:
+        picks, w_cubic, hit, needed = self._stencil(known, values)
         table = self._table(known, needed)
         at_settings = tuple(picks[:, :, c] for c in range(picks.shape[2]))
         index_s: tuple[Any, ...] = (pattern[:, None], *at_settings, slice(0, tables.NUMBERS))
@@ -274,6 +308,7 @@ class Predictions(Generic[T]):
 
 
 CHUNK = 8192  # rows read, computed and written together
+LOOKAHEAD = 16  # chunks read ahead while their grid settings are computed
 
 
 class _Reader:
@@ -386,9 +421,23 @@ def run(
     header = [*reader.header, *OUTPUT_COLUMNS]
     width = len(reader.keys)
     write = _csv_writer(out, header) if fmt == "csv" else _json_writer(out, header, reader.keys)
+    # Chunks read ahead while their grid settings are computed on worker threads, then finished in order.
+    pending: deque[_Chunk] = deque()
+
+    def finish(chunk: _Chunk) -> None:
+        texts: list[list[str]] = [blanks] * len(chunk.raws)
+        if chunk.good:
+            assert grid is not None
+            for i, row in zip(chunk.good, _format_block(grid.numbers(chunk.patterns, chunk.values)), strict=True):
+                texts[i] = row
+        write(chunk.raws, texts, chunk.errors)
+        result.rows += len(chunk.raws)
+        if on_progress is not None:
+            on_progress(result.rows)
+
     try:
-        for chunk in _batched(reader.records()):
-            raws = [raw for _, raw in chunk]
+        for records in _batched(reader.records()):
+            raws = [raw for _, raw in records]
             errors = [""] * len(raws)
             for i, raw in enumerate(raws):
                 if len(raw) != width:
@@ -407,26 +456,40 @@ def run(
                 if error:
                     result.refused += 1
                     if result.refused <= MAX_REPORTED:
-                        on_refused(f"line {chunk[i][0]}: {error}")
-            texts: list[list[str]] = [blanks] * len(raws)
+                        on_refused(f"line {records[i][0]}: {error}")
+            chunk = _Chunk(raws, errors, good)
             if good:
                 if grid is None:
                     grid = Grid(draws, seed)
-                at = np.array(good)
                 continuous = np.array(values, dtype=float).reshape(len(values), len(raws)).T  # NaN: unknown
-                numbers = grid.numbers(np.array([patterns[i] for i in good]), continuous[at])
-                for i, row in zip(good, _format_block(numbers), strict=True):
-                    texts[i] = row
-            write(raws, texts, errors)
-            result.rows += len(raws)
-            if on_progress is not None:
-                on_progress(result.rows)
+                chunk.patterns = np.array([patterns[i] for i in good])
+                chunk.values = continuous[np.array(good)]
+                chunk.waits = grid.request(chunk.values)
+            pending.append(chunk)
+            while pending and (len(pending) > LOOKAHEAD or all(f.done() for f in pending[0].waits)):
+                finish(pending.popleft())
+        while pending:
+            finish(pending.popleft())
     finally:
         reader.close()
+        if grid is not None:
+            grid.close()
     if fmt == "json":
         out.write(JSON_END)
     result.classes = 0 if grid is None else grid.settings
     return result
+
+
+@dataclass
+class _Chunk:
+    """Rows read and checked, waiting for their grid settings: ``good`` rows get numbers."""
+
+    raws: list[list[str]]
+    errors: list[str]
+    good: list[int]
+    patterns: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=int))
+    values: np.ndarray = field(default_factory=lambda: np.empty((0, 0)))
+    waits: list[Future[np.ndarray]] = field(default_factory=list)
 
 
 def _batched(rows: Iterator[T]) -> Iterator[tuple[T, ...]]:
