@@ -51,6 +51,26 @@ def test_json_summary_does_not_load_rich():
     assert "rich" not in _loaded_after(_SUMMARY.format(formats=("json",)))
 
 
+def test_summary_path_loads_neither_openssl_nor_the_toml_parser():
+    """Speed (issue 19): cache names are BLAKE2b digests from ``_blake2`` (``hashlib`` loads OpenSSL, about
+    3 ms), and the evidence is read from its parsed copies once they exist (``tomllib``, about 6 ms)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as home:
+        setup = f"import os\nos.environ['BLINACALC_HOME'] = {home!r}\n"
+        _loaded_after(setup + _SUMMARY.format(formats=("json",)))  # the first run writes the parsed copies
+        loaded = _loaded_after(setup + _SUMMARY.format(formats=("json",)))
+    assert not loaded & {"hashlib", "_hashlib", "tomllib"}, loaded & {"hashlib", "_hashlib", "tomllib"}
+
+
+def test_digest_is_blake2b():
+    import hashlib
+
+    from blinacalc._digest import digest
+
+    assert digest(b"blinacalc") == hashlib.blake2b(b"blinacalc", digest_size=32).hexdigest()
+
+
 def test_model_card_is_up_to_date():
     """docs/model-card.md is generated from the code; regenerate with scripts/model_card.py."""
     from pathlib import Path

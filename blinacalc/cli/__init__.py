@@ -32,9 +32,10 @@ def _safe_streams() -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     _safe_streams()
-    from blinacalc.cli.parser import build
+    from blinacalc.cli.parser import build, command_of
 
-    args = build().parse_args(argv)
+    words = sys.argv[1:] if argv is None else list(argv)
+    args = build(only=command_of(words)).parse_args(words)
     command = "paths" if args.paths else (args.command or "tui")
     try:
         module = importlib.import_module(f"blinacalc.cli.{command}")

@@ -13,7 +13,8 @@ def run(args: argparse.Namespace) -> int:
     store = open_store()
     use_cache(store)
     patient, scenario, settings, draws, seed = run_inputs(args, store)
-    pred = predict(patient, draws=draws, seed=seed, alive_at_months=alive_at_from_args(args))
+    alive_at = alive_at_from_args(args)
+    pred = predict(patient, draws=draws, seed=seed, alive_at_months=alive_at, start_scenarios=True)  # all shown
     if args.format == "json":
         return emit("summary", args, None, pred.to_dict())
     from blinacalc.report import content

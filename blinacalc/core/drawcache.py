@@ -8,7 +8,6 @@ choose the folder; the core never looks for one itself.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import stat
@@ -18,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from blinacalc._digest import hasher
 from blinacalc._fs import make_private_dirs, write_atomic
 from blinacalc._version import __version__
 from blinacalc.core import classes as K
@@ -54,7 +54,8 @@ class DrawCache:
 
     def file(self, draws: int, seed: int) -> Path:
         assert self.directory is not None
-        h = hashlib.sha256(f"{FORMAT}|{__version__}|{np.__version__}|{draws}|{seed}|{F.fingerprint()}".encode())
+        h = hasher()
+        h.update(f"{FORMAT}|{__version__}|{np.__version__}|{draws}|{seed}|{F.fingerprint()}".encode())
         package = Path(__file__).resolve().parent.parent
         for rel in _FINGERPRINTED:
             h.update((package / rel).read_bytes())

@@ -12,18 +12,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from blinacalc.core import classes as K
 from blinacalc.core import continuous as C
 from blinacalc.core import factors as F
-from blinacalc.core.baseline import FittedCurve, load_calibration
 from blinacalc.core.evidence import Evidence, Quantity, load_evidence, response_landmark_months
 from blinacalc.core.mixture import solve_baseline, solve_split
 from blinacalc.core.result import MONTHS, Endpoint
 from blinacalc.core.stats import log_se_from_ci
 from blinacalc.core.summaries import endpoint, index
+
+if TYPE_CHECKING:  # the fit is read only to build draws: a run that finds them on disk never imports it
+    from blinacalc.core.baseline import FittedCurve
 
 # Evidence horizons (the last month each curve's published numbers support).
 RFS_HORIZON = 48.0  # Topp 2021 publishes RFS to 4 years (Fig. 1B)
@@ -259,6 +262,8 @@ def landmark_hr_draws(
 
 def build(draws: int, seed: int) -> DrawSet:
     """Build every patient-independent draw (about 0.4 s for 2,000 draws)."""
+    from blinacalc.core.baseline import load_calibration
+
     ev, cal = load_evidence(), load_calibration()
     rng = np.random.default_rng(seed)
     columns = []

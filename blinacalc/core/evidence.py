@@ -7,7 +7,6 @@ validated when loaded; a bad file raises :class:`EvidenceError` naming the file 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import os
@@ -18,6 +17,8 @@ from functools import cache
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
+
+from blinacalc._digest import digest
 
 SCHEMA_VERSION = 1
 PAPERS = ("topp2021", "tower2017")
@@ -227,7 +228,7 @@ def keep_parsed(directory: Path | None) -> None:
 def _parse_toml(name: str, raw: bytes) -> dict[str, Any]:
     copy, stem = None, name.removesuffix(".toml")
     if _parsed_dir is not None:
-        copy = _parsed_dir / f"evidence-{stem}-{hashlib.sha256(raw).hexdigest()[:32]}.json"
+        copy = _parsed_dir / f"evidence-{stem}-{digest(raw)[:32]}.json"
         try:
             if stat.S_ISREG(os.stat(copy).st_mode) and os.stat(copy).st_size < _MAX_COPY_BYTES:  # never a FIFO
                 data = json.loads(copy.read_bytes())

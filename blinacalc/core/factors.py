@@ -13,8 +13,9 @@ centred at its cohort mean, both with univariate OS and RFS hazard ratios
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
+
+from blinacalc._digest import digest
 
 UNKNOWN = "unknown"
 # Words accepted for a yes/no factor, from the command line and cohort files alike (any case).
@@ -340,7 +341,7 @@ def fingerprint() -> str:
     global _digest
     table = factors()
     if _digest is None or _digest[0] is not table:
-        _digest = (table, hashlib.sha256(repr(table).encode()).hexdigest()[:16])
+        _digest = (table, digest(repr(table).encode())[:16])
     return _digest[1]
 
 

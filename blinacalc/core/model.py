@@ -168,27 +168,6 @@ class Individual:
         return hr
 
 
-def both(first: Callable[[], T], second: Callable[[], U]) -> tuple[T, U]:
-    """``(first(), second())``, the first on a helper thread while the second runs here; the helper's
-    exception, if any, is raised here."""
-    box: list[T] = []
-    failed: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            box.append(first())
-        except BaseException as exc:  # re-raised in the caller's thread
-            failed.append(exc)
-
-    helper = threading.Thread(target=run, daemon=True)
-    helper.start()
-    got = second()
-    helper.join()
-    if failed:
-        raise failed[0]
-    return box[0], got
-
-
 def _sensitivity(ds: DrawSet, who: Individual, ev: Evidence, alive_at: float | None) -> tuple[Sensitivity, ...]:
     """The patient's 1-year OS and median at each bound of each drawn prevalence (point estimates)."""
     ep = ds.endpoints["os"]
@@ -228,8 +207,45 @@ def _sensitivity(ds: DrawSet, who: Individual, ev: Evidence, alive_at: float | N
     return tuple(out)
 
 
+def soon(work: Callable[[], T]) -> Callable[[], T]:
+    """Start ``work()`` on a helper thread now; the returned function waits for its result (or raises its
+    exception)."""
+    box: list[T] = []
+    failed: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            box.append(work())
+        except BaseException as exc:  # re-raised in the reader's thread
+            failed.append(exc)
+
+    helper = threading.Thread(target=run, daemon=True)
+    helper.start()
+
+    def result() -> T:
+        helper.join()
+        if failed:
+            raise failed[0]
+        return box[0]
+
+    return result
+
+
+def both(first: Callable[[], T], second: Callable[[], U]) -> tuple[T, U]:
+    """``(first(), second())``, the first on a helper thread while the second runs here; the helper's
+    exception, if any, is raised here."""
+    later = soon(first)
+    got = second()
+    return later(), got
+
+
 def predict(
-    patient: Patient, draws: int = DEFAULT_DRAWS, seed: int = 0, *, alive_at_months: float | None = None
+    patient: Patient,
+    draws: int = DEFAULT_DRAWS,
+    seed: int = 0,
+    *,
+    alive_at_months: float | None = None,
+    start_scenarios: bool = False,
 ) -> Prediction:
     """Illustrative OS, RFS, response and scenario estimates for one patient.
 
@@ -258,6 +274,10 @@ def predict(
         Condition on being alive this many months after the first dose: every OS curve becomes
         :math:`S(t)/S(s)` for :math:`t \\ge s`, undefined before; the response scenarios condition on
         :math:`\\max(s, L)`.
+    start_scenarios : bool
+        Start computing the remission scenarios on a helper thread at once, alongside the rest (for a
+        report, which shows them); by default they are computed when first read (an interactive input
+        change does not wait for them). The values are the same either way.
 
     References
     ----------
@@ -318,6 +338,7 @@ def predict(
         first, rest = both(lambda: summary(0), lambda: [summary(1), summary(2)])
         return dict(zip(keys, (first, *rest), strict=True))
 
+    later = soon(remission) if start_scenarios else remission
     chemo = os_curves ** (1.0 / ds.tower_hr)[:, None]
     if alive_at is not None and alive_at >= CHEMO_HORIZON:
         chemo_ep = undefined(alive_at, CHEMO_HORIZON, "cross_trial")
@@ -332,7 +353,7 @@ def predict(
             horizon=CHEMO_HORIZON,
             basis="cross_trial",
         )
-    scenarios = Scenarios({"os_chemotherapy": chemo_ep}, later=remission)
+    scenarios = Scenarios({"os_chemotherapy": chemo_ep}, later=later)
     # Benefit over chemotherapy, per draw (so its interval is of the difference), from the first dose only.
     benefit = (
         ()

@@ -94,3 +94,16 @@ def test_every_help_page_prints(capsys):
         if argv in (["summary"], ["tui"]):
             assert all(f.flag in out for f in F.factors())
             assert "marrow blasts" in out.lower() and "%" in out
+
+
+def test_a_command_parses_the_same_with_only_its_own_flags_built():
+    """build(only=...) leaves the other commands' flags out (speed); the command list is complete, and a
+    command's arguments parse the same either way."""
+    from blinacalc.cli.parser import COMMANDS, build, command_of
+
+    assert {c[0] for c in _commands(build()) if c} == set(COMMANDS)
+    argv = ["summary", "--ecog", "1", "--marrow-blasts", "60", "--format", "json", "--draws", "300"]
+    assert command_of(argv) == "summary" and command_of(["--paths"]) is None
+    assert vars(build(only="summary").parse_args(argv)) == vars(build().parse_args(argv))
+    argv = ["scenarios", "rename", "a", "b", "--force"]
+    assert vars(build(only="scenarios").parse_args(argv)) == vars(build().parse_args(argv))
