@@ -21,6 +21,7 @@ from blinacalc.core import continuous as C
 from blinacalc.core import factors as F
 from blinacalc.core.evidence import Evidence, Quantity, load_evidence, response_landmark_months
 from blinacalc.core.mixture import solve_baseline, solve_split
+from blinacalc.core.parallel import both
 from blinacalc.core.result import MONTHS, Endpoint
 from blinacalc.core.stats import log_se_from_ci
 from blinacalc.core.summaries import endpoint, index
@@ -171,9 +172,14 @@ def _endpoint_draws(
     hr_all, p_all = _with_nodes(class_hr, p_class, z_nodes, z_weights)
     # Re-calibrate every draw: its own population average reproduces its own baseline draw.
     s0 = np.empty_like(target)
-    for i in range(0, target.shape[0], _CHUNK):
-        part = slice(i, i + _CHUNK)
-        s0[part] = solve_baseline(target[part], hr_all[part], p_all[part])
+
+    def solve(rows: slice) -> None:
+        for i in range(rows.start, rows.stop, _CHUNK):
+            part = slice(i, min(i + _CHUNK, rows.stop))
+            s0[part] = solve_baseline(target[part], hr_all[part], p_all[part])
+
+    half = target.shape[0] // 2  # each draw is solved on its own: two halves on two threads
+    both(lambda: solve(slice(0, half)), lambda: solve(slice(half, target.shape[0])))
     # Sensitivity: the point estimate re-calibrated at each bound of each drawn prevalence.
     bounds = K.class_prevalence(sensitivity_prevalence(ev))
     n = len(bounds)

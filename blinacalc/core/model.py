@@ -10,10 +10,7 @@ not depend on the patient).
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
 
 import numpy as np
 
@@ -34,6 +31,7 @@ from blinacalc.core.draws import (
 )
 from blinacalc.core.evidence import Evidence, keep_parsed, load_evidence, response_landmark_months
 from blinacalc.core.mixture import solve_split
+from blinacalc.core.parallel import both, soon
 from blinacalc.core.patient import InputError, Patient
 from blinacalc.core.result import HORIZON, MONTHS, Endpoint, Interval, Landmark, Prediction, Scenarios, Sensitivity
 from blinacalc.core.stats import crossing
@@ -53,8 +51,6 @@ __all__ = [
 ]
 
 _cache = DrawCache(None)
-T = TypeVar("T")
-U = TypeVar("U")
 
 
 def use_disk_cache(directory: Path | None) -> None:
@@ -205,38 +201,6 @@ def _sensitivity(ds: DrawSet, who: Individual, ev: Evidence, alive_at: float | N
             )
         )
     return tuple(out)
-
-
-def soon(work: Callable[[], T]) -> Callable[[], T]:
-    """Start ``work()`` on a helper thread now; the returned function waits for its result (or raises its
-    exception)."""
-    box: list[T] = []
-    failed: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            box.append(work())
-        except BaseException as exc:  # re-raised in the reader's thread
-            failed.append(exc)
-
-    helper = threading.Thread(target=run, daemon=True)
-    helper.start()
-
-    def result() -> T:
-        helper.join()
-        if failed:
-            raise failed[0]
-        return box[0]
-
-    return result
-
-
-def both(first: Callable[[], T], second: Callable[[], U]) -> tuple[T, U]:
-    """``(first(), second())``, the first on a helper thread while the second runs here; the helper's
-    exception, if any, is raised here."""
-    later = soon(first)
-    got = second()
-    return later(), got
 
 
 def predict(
