@@ -146,7 +146,7 @@ def lines(series: Sequence[Series], width: int, height: int = 13) -> list[list[C
     out: list[list[Cell]] = []
     for row, cells in enumerate(grid):
         axis = f"{100 * tick_rows[row]:>4.0f}% ┤" if row in tick_rows else "      │"
-        out.append([(axis, "axis"), *cells])
+        out.append(runs([(axis, "axis"), *cells]))
     tick_cols = {round(m / HORIZON * (plot_w - 1)): m for m in X_TICKS}
     rule = "".join("┬" if c in tick_cols else "─" for c in range(plot_w))
     out.append([("      └" + rule, "axis")])
@@ -156,6 +156,18 @@ def lines(series: Sequence[Series], width: int, height: int = 13) -> list[list[C
         start = Y_AXIS_WIDTH + 1 + col - len(text) // 2
         labels[start : start + len(text)] = text
     out.append([("".join(labels).rstrip(), "axis")])
+    return out
+
+
+def runs(cells: Sequence[Cell]) -> list[Cell]:
+    """Adjacent cells of the same role joined into one: the same text and styles in fewer pieces (a plot row
+    of 64 cells is about 5 runs; every piece costs the renderers a style)."""
+    out: list[Cell] = []
+    for text, role in cells:
+        if out and out[-1][1] == role:
+            out[-1] = (out[-1][0] + text, role)
+        else:
+            out.append((text, role))
     return out
 
 

@@ -532,3 +532,23 @@ async def test_a_late_first_prediction_is_shown_when_it_arrives():
         await settle(app, pilot)
         assert app.screen.prediction is first.result() and not app.screen.updating
         assert expected_median(patient) in text_of(app, "#headline").replace("\n", " ").replace("  ", " ")
+
+
+async def test_views_grow_and_shrink_with_their_content():
+    """Views are updated without a layout pass when their height stays the same (speed, issue 19); when a
+    warning adds lines to the headline, or goes away, the headline is laid out again and shows every line."""
+    app = make_app(Patient(), draws=DRAWS)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        headline = app.screen.query_one("#headline", Static)
+        plain = headline.content_size.height
+        app.screen.query_one("#t411", Select).value = True  # t(4;11): a warning about thin evidence
+        await settle(app, pilot)
+        warned = headline.content_size.height
+        console = Console(file=StringIO(), width=headline.content_size.width, color_system=None)
+        console.print(headline.content)
+        assert app.screen.prediction.warnings and warned > plain
+        assert warned == len(console.file.getvalue().rstrip("\n").splitlines())  # every line shown, none clipped
+        app.screen.query_one("#t411", Select).value = "unknown"
+        await settle(app, pilot)
+        assert headline.content_size.height == plain
