@@ -147,14 +147,14 @@ def predict_latency(runs: int, classes: int) -> dict[str, Any]:
 
 
 # Launch to the first frame showing a result, as `blinacalc` starts (blinacalc.cli.run, then cli/tui.py): the
-# allocator told to reuse memory, the first prediction started before Textual is imported
+# allocator prepared, the first prediction started before Textual is imported
 # (blinacalc.tui.first), the draws read from BLINACALC_HOME's cache.
 TUI_FIRST = """
 import asyncio, sys, time
 t0 = time.perf_counter()
 sys.path.insert(0, sys.argv[1])
-from blinacalc.cli import keep_freed_memory
-keep_freed_memory()
+from blinacalc.cli import prepare_memory
+prepare_memory()
 from blinacalc.core.model import use_disk_cache
 from blinacalc.core.patient import Patient
 from blinacalc.store import Store

@@ -64,25 +64,43 @@ def main(argv: Sequence[str] | None = None) -> int:
         return fail(command, None, f"cannot read or write {where}: {exc.strerror or exc}", ExitCode.IO)
 
 
-def keep_freed_memory() -> None:
-    """Ask glibc's allocator to reuse freed memory instead of returning it to the system (Linux only).
+def prepare_memory() -> None:
+    """Make numpy's arrays cheap to allocate for the rest of the command (Linux with glibc only).
 
-    numpy's arrays here are a few MB each and short-lived; by default glibc gives each one fresh pages
-    from the system (and threads get arenas of their own), and a fresh page costs a page fault the first
-    time it is written: about 20 MB more of them in a summary than needed, 5-10 ms on the machines we
-    measure. One arena, large arrays from the heap and no trimming make freed arrays' pages reused. A
-    command is short-lived; the app's memory stays what its largest moment needed. Silently nothing where
-    there is no ``mallopt`` (macOS, musl)."""
+    A page of memory costs a page fault the first time it is written, and numpy's arrays here are a few MB
+    each and short-lived. By default glibc gives each such array fresh pages from the system and every
+    thread an arena of its own, so a summary faults in about 20 MB more than it needs: 5-10 ms on the
+    machines we measure. So: one arena, arrays up to 32 MB from the heap, freed memory kept (no
+    trimming), and the first 48 MB of heap written once on a helper thread while Python is still
+    importing (C calls through ctypes release the interpreter lock, so this runs on the otherwise idle
+    second processor). A command is short-lived; the app's memory stays what its largest moment needed.
+    Nothing happens where there is no ``mallopt`` (macOS, musl)."""
     import ctypes
+    import threading
 
+    libc = ctypes.CDLL(None)
     try:
-        mallopt = ctypes.CDLL(None).mallopt
-    except (AttributeError, OSError):
+        mallopt, malloc, memset, free = libc.mallopt, libc.malloc, libc.memset, libc.free
+    except AttributeError:
         return
     m_trim_threshold, m_mmap_threshold, m_arena_max = -1, -3, -8  # <malloc.h>
     mallopt(m_arena_max, 1)
     mallopt(m_mmap_threshold, 32 << 20)
     mallopt(m_trim_threshold, 256 << 20)
+    malloc.restype = ctypes.c_void_p
+    memset.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_size_t]
+    free.argtypes = [ctypes.c_void_p]
+    block = 4 << 20
+
+    def warm() -> None:
+        blocks = [malloc(block) for _ in range(12)]
+        for b in blocks:
+            if b:
+                memset(b, 0, block)
+        for b in blocks:
+            free(b)
+
+    threading.Thread(target=warm, name="blinacalc-warm-heap", daemon=True).start()
 
 
 def run() -> NoReturn:
@@ -94,7 +112,7 @@ def run() -> NoReturn:
     ``--help`` and ``--version`` leave through argparse's ``SystemExit`` as usual.
     """
     if sys.platform == "linux":
-        keep_freed_memory()
+        prepare_memory()
     code = main()
     try:
         sys.stdout.flush()
