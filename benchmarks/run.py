@@ -153,18 +153,24 @@ TUI_FIRST = """
 import asyncio, sys, time
 t0 = time.perf_counter()
 sys.path.insert(0, sys.argv[1])
-from blinacalc.cli import prepare_memory
-prepare_memory()
+try:  # (so that the same script measures versions before issue 19, for before/after tables)
+    from blinacalc.cli import prepare_memory
+    prepare_memory()
+except ImportError:
+    pass
 from blinacalc.core.model import use_disk_cache
 from blinacalc.core.patient import Patient
 from blinacalc.store import Store
-from blinacalc.tui.first import start
 use_disk_cache(Store().paths.cache)
-first = start(Patient(), 2000, 0, None)
+try:
+    from blinacalc.tui.first import start
+    extra = {"first": start(Patient(), 2000, 0, None)}
+except ImportError:
+    extra = {}
 from frames import record_frames
 from blinacalc.tui.app import make_app
 async def main():
-    app = make_app(first=first)
+    app = make_app(**extra)
     frames = record_frames(app)
     async with app.run_test(size=(120, 40)) as pilot:
         while not any(p is not None for _, p in frames):
