@@ -34,13 +34,13 @@ from __future__ import annotations
 
 import json
 import warnings
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from blinacalc import __version__
+from blinacalc._value import value_type
 from blinacalc.core.baseline import CALIBRATION_FILE, CALIBRATION_SCHEMA, FAMILIES, cure_fraction, survival
 from blinacalc.core.evidence import Evidence, load_evidence, response_landmark_months
 
@@ -49,7 +49,7 @@ _FAMILY_BY_ENDPOINT = {"os": "cure_weibull", "rfs": "cure_weibull", "hsct_ccr": 
 _INITIAL = {"cure_weibull": [-1.5, 2.0, 0.0], "cure_exponential": [-1.0, 2.5]}
 
 
-@dataclass(frozen=True, slots=True)
+@value_type
 class Target:
     """What one curve is fitted to, all taken from the evidence."""
 
@@ -148,14 +148,14 @@ def median_of(family: str, params: np.ndarray) -> float:
     return 0.5 * (lo + hi)
 
 
-@dataclass(frozen=True, slots=True)
+@value_type
 class FitLandmark:
     month: float
     published: float
     fitted: float
 
 
-@dataclass(frozen=True, slots=True)
+@value_type
 class CurveFit:
     """One fitted curve and how well it reproduces its published landmarks."""
 
@@ -189,7 +189,7 @@ class CurveFit:
         }
 
 
-@dataclass(frozen=True, slots=True)
+@value_type
 class CalibrationRecord:
     """Every fitted curve; ``to_dict()`` is the shipped ``calibration.json``."""
 

@@ -25,7 +25,7 @@ import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from pathlib import Path
 
 from blinacalc._fs import (
@@ -36,6 +36,7 @@ from blinacalc._fs import (
     write_atomic,
 )
 from blinacalc._text import parse_int
+from blinacalc._value import value_type
 from blinacalc.core.defaults import DEFAULT_DRAWS, DEFAULT_LANDMARKS, DRAWS_RANGE, LANDMARK_MONTHS, MAX_DRAWS, MIN_DRAWS
 from blinacalc.core.patient import InputError, Patient
 
@@ -73,7 +74,7 @@ SETTING_KEYS = ("theme", "draws", "landmarks")
 LANDMARK_CHOICES = LANDMARK_MONTHS
 
 
-@dataclass(frozen=True, slots=True)
+@value_type
 class Paths:
     config: Path
     data: Path
@@ -157,7 +158,7 @@ def check_label(label: str | None, *, allow_markup: bool = False) -> str | None:
     return label
 
 
-@dataclass(frozen=True, slots=True)
+@value_type
 class Scenario:
     """A named patient for what-if comparisons: the four factors and an optional label."""
 
@@ -187,7 +188,7 @@ class Scenario:
         return cls(name, Patient(**factors), data.get("label"))
 
 
-@dataclass(frozen=True, slots=True)
+@value_type
 class Settings:
     """User settings. ``theme`` None means Textual's default; ``draws`` and ``landmarks`` set the defaults
     for reports and the app (command-line flags still win)."""

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from blinacalc._value import value_type
 from blinacalc.cohort import CohortFileError
 from blinacalc.cohort.read import CohortReader, parse_patient, required_factor_columns
 from blinacalc.core.defaults import DEFAULT_DRAWS
@@ -49,7 +50,7 @@ class Cohort:
 MAX_BOOTSTRAP = 10_000
 
 
-@dataclass(frozen=True, slots=True)
+@value_type
 class Validation:
     """Observed vs predicted OS on a cohort. ``landmarks``, ``risk_groups`` and ``c_index`` keep the JSON
     record's shapes (dicts); ``to_dict()`` is the record."""

@@ -14,13 +14,13 @@ fit's covariance describes a multivariate normal that cannot leave the parameter
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from blinacalc._value import value_type
 from blinacalc.core.defaults import HORIZON
 
 CALIBRATION_SCHEMA = "blinacalc.calibration/1"
@@ -55,7 +55,7 @@ def cure_fraction(params: Any) -> Any:
     return 1.0 / (1.0 + np.exp(-np.asarray(params)[..., 0]))
 
 
-@dataclass(frozen=True, slots=True)
+@value_type
 class FittedCurve:
     """One fitted curve: point estimate and covariance on the unconstrained scale."""
 
@@ -81,7 +81,7 @@ class FittedCurve:
         return rng.multivariate_normal(self.estimate, self.covariance, size=size, method="cholesky")
 
 
-@dataclass(frozen=True, slots=True)
+@value_type
 class Calibration:
     evidence_version: str
     curves: dict[str, FittedCurve]

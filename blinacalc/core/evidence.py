@@ -12,13 +12,13 @@ import math
 import os
 import stat
 from collections.abc import Mapping
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
 from blinacalc._digest import digest
+from blinacalc._value import value_type
 
 SCHEMA_VERSION = 1
 PAPERS = ("topp2021", "tower2017")
@@ -38,7 +38,7 @@ class EvidenceError(ValueError):
     """An evidence file is malformed or holds an impossible number."""
 
 
-@dataclass(frozen=True, slots=True)
+@value_type
 class Quantity:
     """One published number with its provenance."""
 
@@ -60,7 +60,7 @@ class Quantity:
         return self.value
 
 
-@dataclass(frozen=True, slots=True)
+@value_type
 class Source:
     id: str
     citation: str
@@ -68,7 +68,7 @@ class Source:
     population: str
 
 
-@dataclass(frozen=True, slots=True)
+@value_type
 class Paper:
     source: Source
     version: str
@@ -78,7 +78,7 @@ class Paper:
         return self.quantities[key]
 
 
-@dataclass(frozen=True, slots=True)
+@value_type
 class Evidence:
     papers: Mapping[str, Paper]
 

@@ -13,9 +13,8 @@ centred at its cohort mean, both with univariate OS and RFS hazard ratios
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from blinacalc._digest import digest
+from blinacalc._value import value_type
 
 UNKNOWN = "unknown"
 # Words accepted for a yes/no factor, from the command line and cohort files alike (any case).
@@ -24,7 +23,7 @@ NO_WORDS = frozenset({"no", "n", "false", "0"})
 UNKNOWN_WORDS = frozenset({"", "unknown", "na", "n/a"})
 
 
-@dataclass(frozen=True, slots=True)
+@value_type
 class Prevalence:
     """How the pooled cohort's share of the numerator level is read from the evidence.
 
@@ -42,7 +41,7 @@ class Prevalence:
     description: str = ""  # ... and what it says
 
 
-@dataclass(frozen=True, slots=True)
+@value_type
 class Warn:
     """A warning shown when the value is in ``values`` (or at least ``at_least``); ``text`` is formatted
     with ``value`` and ``q``, the evidence quantity ``key`` (``paper:key``)."""
@@ -55,7 +54,7 @@ class Warn:
     priority: int = 1  # lower first: thin evidence before modelling approximations
 
 
-@dataclass(frozen=True, slots=True)
+@value_type
 class Factor:
     """One baseline factor.
 

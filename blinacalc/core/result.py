@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 import numpy as np
 
+from blinacalc._value import value_type
 from blinacalc.core.defaults import HORIZON, LANDMARK_MONTHS
 
 __all__ = ["HORIZON", "LANDMARK_MONTHS", "MONTHS"]
@@ -30,7 +31,7 @@ def _r(x: float | None) -> float | None:
     return None if x is None else round(float(x), _DIGITS)
 
 
-@dataclass(frozen=True, slots=True)
+@value_type
 class Interval:
     """An estimate with its 95% interval; ``None`` means not reached within 60 months."""
 
@@ -42,7 +43,7 @@ class Interval:
         return {"estimate": _r(self.estimate), "lo": _r(self.lo), "hi": _r(self.hi)}
 
 
-@dataclass(frozen=True, slots=True)
+@value_type
 class Landmark:
     """Survival at ``month`` with its 95% interval; all ``None`` where the curve is undefined there."""
 
@@ -59,7 +60,7 @@ class Landmark:
         return {"month": self.month, "estimate": _r(self.estimate), "lo": _r(self.lo), "hi": _r(self.hi)}
 
 
-@dataclass(frozen=True, slots=True)
+@value_type
 class Curve:
     """A survival curve on the grid 0 to 60 months by 0.5, with a pointwise 95% band.
 
@@ -97,7 +98,7 @@ class Curve:
         }
 
 
-@dataclass(frozen=True, slots=True)
+@value_type
 class Endpoint:
     """One curve with its summaries and its time: origin, conditioning, horizon and basis.
 
@@ -132,7 +133,7 @@ class Endpoint:
         }
 
 
-@dataclass(frozen=True, slots=True)
+@value_type
 class Rate:
     """A proportion with its 95% interval and counts (``None`` where the paper gives none)."""
 
@@ -146,7 +147,7 @@ class Rate:
         return {"estimate": _r(self.estimate), "lo": _r(self.lo), "hi": _r(self.hi), "n": self.n, "N": self.N}
 
 
-@dataclass(frozen=True, slots=True)
+@value_type
 class Response:
     """Cohort response rates (Topp 2021 Table 2) and TOWER's arms; not individualized."""
 
@@ -169,7 +170,7 @@ class Response:
         }
 
 
-@dataclass(frozen=True, slots=True)
+@value_type
 class Harm:
     """One adverse-event row of TOWER Table 3 (safety population), both arms; cohort rates."""
 
@@ -183,7 +184,7 @@ SCENARIOS = ("os_if_cr_crh", "os_if_no_cr_crh", "os_if_cr_crh_mrd", "os_chemothe
 REFERENCE_CURVES = ("os_hsct_in_ccr",)
 
 
-@dataclass(frozen=True, slots=True)
+@value_type
 class CompetingRiskLandmark:
     """Among responders, at ``month`` after the first CR/CRh: the three states, summing to 1."""
 
@@ -201,7 +202,7 @@ class CompetingRiskLandmark:
         }
 
 
-@dataclass(frozen=True, slots=True)
+@value_type
 class CompetingRisks:
     """Relapse, death without relapse and relapse-free survival among responders (cohort, published)."""
 
@@ -217,7 +218,7 @@ class CompetingRisks:
         }
 
 
-@dataclass(frozen=True, slots=True)
+@value_type
 class Sensitivity:
     """How far one fixed-but-uncertain input moves the patient's result, everything else at its estimate.
 
@@ -287,7 +288,7 @@ class Scenarios(Mapping[str, Endpoint]):
         return (Scenarios, (dict(self._ready),))
 
 
-@dataclass(frozen=True, slots=True)
+@value_type
 class Prediction:
     """Everything blinacalc shows for one patient. ``to_dict()`` is the JSON contract."""
 

@@ -6,8 +6,7 @@ from the :class:`Prediction` and, for the harms and the published comparators, f
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from blinacalc._value import value_type
 from blinacalc.core import factors as F
 from blinacalc.core.cohort import harms
 from blinacalc.core.defaults import DEFAULT_LANDMARKS
@@ -23,7 +22,7 @@ _LANDMARK_NAMES = {6: "6 months", 12: "1 year", 24: "2 years", 36: "3 years", 48
 DASH = "—"
 
 
-@dataclass(frozen=True, slots=True)
+@value_type
 class Table:
     """Columns after the first are right-aligned when ``numeric``; ``ratios`` share out a narrow width."""
 
@@ -34,7 +33,7 @@ class Table:
     ratios: tuple[int, ...] | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@value_type
 class Text:
     """A paragraph; ``kind`` is ``plain``, ``key`` (a headline finding), ``note`` or ``warning``."""
 
@@ -42,7 +41,7 @@ class Text:
     kind: str = "plain"
 
 
-@dataclass(frozen=True, slots=True)
+@value_type
 class Icons:
     """A 10 × 10 icon array of 100 people: ``filled`` (●), then ``extra`` (◐, if any), the rest empty (○).
 
@@ -64,7 +63,7 @@ class Icons:
         return [*out, ("○", self.empty_label)]
 
 
-@dataclass(frozen=True, slots=True)
+@value_type
 class Plot:
     series: tuple[Series, ...]
 
@@ -72,14 +71,14 @@ class Plot:
 Block = Table | Text | Icons | Plot
 
 
-@dataclass(frozen=True, slots=True)
+@value_type
 class Section:
     key: str
     title: str
     blocks: tuple[Block, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@value_type
 class Report:
     title: str
     sections: tuple[Section, ...]

@@ -10,8 +10,8 @@ without colour. The same plot serves ``blinacalc summary``, the exports and the 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
+from blinacalc._value import value_type
 from blinacalc.core.result import HORIZON, MONTHS
 
 # Braille dot bit for sub-pixel (row 0-3, column 0-1) of a cell.
@@ -37,7 +37,7 @@ COLOURS_LIGHT = {**COLOURS, "patient": "#0072B2", "band": "#0072B2", "band_bg": 
 MARKERS = {"pinned": "x", "scenario_a": "+", "scenario_b": "-"}
 
 
-@dataclass(frozen=True, slots=True)
+@value_type
 class Series:
     """One curve on the 0–60-month grid; ``lo``/``hi`` draw a band, ``dashed`` a broken line."""
 

@@ -7,7 +7,6 @@ reports I/O errors. Escape always cancels (the dialog returns None).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 from rich.text import Text
@@ -18,6 +17,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
 from blinacalc._text import printable
+from blinacalc._value import value_type
 from blinacalc.core.patient import InputError
 from blinacalc.report import EXTENSIONS
 from blinacalc.store import MAX_LABEL, NAME_RULE, check_label, check_name
@@ -49,7 +49,7 @@ class _FormDialog(_Dialog):
         raise NotImplementedError
 
 
-@dataclass(frozen=True, slots=True)
+@value_type
 class Named:
     name: str
     label: str | None
@@ -137,7 +137,7 @@ class ConfirmDialog(_Dialog):
         self.dismiss(True if event.button.id == "yes" else None)
 
 
-@dataclass(frozen=True, slots=True)
+@value_type
 class ExportChoice:
     path: Path
     fmt: str

@@ -1,0 +1,63 @@
+"""``@value_type`` behaves as ``@dataclass(frozen=True, slots=True)`` does (it only shares three methods)."""
+
+from __future__ import annotations
+
+import pickle
+from dataclasses import FrozenInstanceError, asdict, dataclass, field, fields, replace
+
+import pytest
+
+from blinacalc._value import value_type
+
+
+@value_type
+class Ours:
+    x: float
+    y: tuple[int, ...] = ()
+    note: str = field(default="", compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Theirs:
+    x: float
+    y: tuple[int, ...] = ()
+    note: str = field(default="", compare=False)
+
+
+CASES = [(1.0, (2,), "a"), (1.0, (2,), "b"), (2.0, (), ""), (float("nan"), (1, 2), "n")]
+
+
+def test_equal_hash_and_repr_as_a_frozen_dataclass():
+    for a in CASES:
+        for b in CASES:
+            assert (Ours(*a) == Ours(*b)) == (Theirs(*a) == Theirs(*b))
+            if Ours(*a) == Ours(*b):
+                assert hash(Ours(*a)) == hash(Ours(*b))
+        assert repr(Ours(*a)) == repr(Theirs(*a)).replace("Theirs", "Ours")
+    nan = Ours(float("nan"))
+    assert nan == nan and Theirs(nan.x) == Theirs(nan.x)  # the same float object: tuples compare identity first
+    assert Ours(1.0) != Theirs(1.0) and Ours(1.0) != (1.0, (), "")  # another class is never equal
+
+
+def test_frozen_slotted_and_a_dataclass_still():
+    o = Ours(1.0, (2,), "n")
+    with pytest.raises(FrozenInstanceError):
+        o.x = 2.0  # type: ignore[misc]
+    with pytest.raises((AttributeError, TypeError)):
+        o.extra = 1  # type: ignore[attr-defined]
+    assert not hasattr(o, "__dict__")
+    assert [f.name for f in fields(o)] == ["x", "y", "note"]
+    assert replace(o, x=3.0) == Ours(3.0, (2,), "other note")
+    assert asdict(o) == {"x": 1.0, "y": (2,), "note": "n"}
+    assert pickle.loads(pickle.dumps(o)) == o
+
+
+def test_a_class_with_its_own_comparison_is_refused():
+    with pytest.raises(TypeError, match="__eq__"):
+
+        @value_type
+        class Own:
+            x: int
+
+            def __eq__(self, other: object) -> bool:
+                return True
