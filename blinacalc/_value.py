@@ -24,7 +24,8 @@ def _key(self: Any) -> tuple[Any, ...]:
 def _eq(self: Any, other: object) -> bool:
     if other.__class__ is not self.__class__:
         return NotImplemented  # type: ignore[no-any-return]  # (typeshed: NotImplemented is Any)
-    same: bool = _key(self) == _key(other)  # tuples, as the generated method compares (identity, then ==)
+    # As tuples (identity, then ==), as the generated method did up to Python 3.12, on every version.
+    same: bool = _key(self) == _key(other)
     return same
 
 
