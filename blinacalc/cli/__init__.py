@@ -75,19 +75,20 @@ def prepare_memory() -> None:
     importing (C calls through ctypes release the interpreter lock, so this runs on the otherwise idle
     second processor). A command is short-lived; the app's memory stays what its largest moment needed.
     Nothing happens where there is no ``mallopt`` (macOS, musl)."""
-    import ctypes
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None)
+        mallopt, malloc, memset, free = libc.mallopt, libc.malloc, libc.memset, libc.free
+    except (ImportError, OSError, AttributeError):
+        return  # only ever a speed-up
     import threading
 
-    libc = ctypes.CDLL(None)
-    try:
-        mallopt, malloc, memset, free = libc.mallopt, libc.malloc, libc.memset, libc.free
-    except AttributeError:
-        return
     m_trim_threshold, m_mmap_threshold, m_arena_max = -1, -3, -8  # <malloc.h>
-    mallopt(m_arena_max, 1)
-    mallopt(m_mmap_threshold, 32 << 20)
-    mallopt(m_trim_threshold, 256 << 20)
-    malloc.restype = ctypes.c_void_p
+    mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
+    for option, value in ((m_arena_max, 1), (m_mmap_threshold, 32 << 20), (m_trim_threshold, 256 << 20)):
+        mallopt(option, value)
+    malloc.argtypes, malloc.restype = [ctypes.c_size_t], ctypes.c_void_p
     memset.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_size_t]
     free.argtypes = [ctypes.c_void_p]
     block = 4 << 20
@@ -114,10 +115,12 @@ def run() -> NoReturn:
     if sys.platform == "linux":
         prepare_memory()
     code = main()
-    try:
-        sys.stdout.flush()
-    except BrokenPipeError:  # the reader went away before the last of the output
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        code = code or ExitCode.IO
-    sys.stderr.flush()
+    for stream in (sys.stdout, sys.stderr):  # None when the command was started with it closed
+        try:
+            if stream is not None:
+                stream.flush()
+        except BrokenPipeError:  # the reader went away before the last of the output
+            code = code or ExitCode.IO
+        except (OSError, ValueError):  # no room left to write it, or already closed
+            code = code or ExitCode.IO
     os._exit(code)

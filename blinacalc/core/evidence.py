@@ -19,6 +19,7 @@ from typing import Any
 
 from blinacalc._digest import digest
 from blinacalc._value import value_type
+from blinacalc._version import __version__
 
 SCHEMA_VERSION = 1
 PAPERS = ("topp2021", "tower2017")
@@ -32,6 +33,7 @@ _ROUNDING = 0.0005 + 1e-12
 
 _parsed_dir: Path | None = None  # where parsed copies of the files are kept (see keep_parsed)
 _MAX_COPY_BYTES = 1_000_000  # a parsed copy is about 11 kB
+_COPY_FORMAT = 1
 
 
 class EvidenceError(ValueError):
@@ -225,42 +227,72 @@ def keep_parsed(directory: Path | None) -> None:
     _parsed_dir = directory
 
 
-def _parse_toml(name: str, raw: bytes) -> dict[str, Any]:
-    copy, stem = None, name.removesuffix(".toml")
-    if _parsed_dir is not None:
-        copy = _parsed_dir / f"evidence-{stem}-{digest(raw)[:32]}.json"
+def _copy_of(name: str, raw: bytes) -> Path | None:
+    """Where the parsed copy of the file with these bytes is kept: named by a digest of the bytes, the copy
+    format and the blinacalc version (as the draws are); None when copies are not kept."""
+    if _parsed_dir is None:
+        return None
+    key = digest(f"{_COPY_FORMAT}|{__version__}|".encode() + raw)[:32]
+    return _parsed_dir / f"evidence-{name.removesuffix('.toml')}-{key}.json"
+
+
+def _read_copy(copy: Path) -> dict[str, Any] | None:
+    """The copy's data, or None if there is no readable copy (a FIFO or an oversized file is never read)."""
+    try:
+        if stat.S_ISREG(os.stat(copy).st_mode) and os.stat(copy).st_size < _MAX_COPY_BYTES:
+            data = json.loads(copy.read_bytes())
+            return data if isinstance(data, dict) else None
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+def _write_copy(copy: Path, text: str) -> None:
+    from blinacalc._fs import make_private_dirs, write_atomic
+
+    try:
+        make_private_dirs(copy.parent)
+        write_atomic(copy, text.encode())
+        stem = copy.name.rsplit("-", 1)[0]
+        for stale in copy.parent.glob(f"{stem}-*.json"):  # copies of earlier versions of the file
+            if stale != copy:
+                stale.unlink(missing_ok=True)
+    except OSError:
+        pass  # a read-only or full disk: parse the TOML next time too
+
+
+def _paper(paper_id: str, name: str, data: dict[str, Any]) -> Paper:
+    paper = parse_paper(name, data)
+    if paper.source.id != paper_id:
+        raise _fail(name, "source.id", f"expected {paper_id!r}, got {paper.source.id!r}")
+    return paper
+
+
+def _load_file(paper_id: str) -> Paper:
+    """One evidence file, validated: from its parsed copy when there is a good one (``keep_parsed``), else
+    from the TOML, then kept as a copy. A copy that does not validate is parsed again from the TOML."""
+    name = f"{paper_id}.toml"
+    raw = (EVIDENCE_DIR / name).read_bytes()
+    copy = _copy_of(name, raw)
+    kept = None if copy is None else _read_copy(copy)
+    if kept is not None:
         try:
-            if stat.S_ISREG(os.stat(copy).st_mode) and os.stat(copy).st_size < _MAX_COPY_BYTES:  # never a FIFO
-                data = json.loads(copy.read_bytes())
-                if isinstance(data, dict):
-                    return data
-        except (OSError, ValueError):
-            pass
+            return _paper(paper_id, name, kept)
+        except (EvidenceError, TypeError, ValueError, KeyError, AttributeError):
+            pass  # damaged or tampered with: the TOML decides
     import tomllib
 
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise EvidenceError(f"{name}: not valid TOML: {exc}") from None
-    if copy is not None:
-        from blinacalc._fs import make_private_dirs, write_atomic
-
-        try:
-            make_private_dirs(copy.parent)
-            write_atomic(copy, json.dumps(data).encode())
-            for stale in copy.parent.glob(f"evidence-{stem}-*.json"):  # copies of earlier versions of the file
-                if stale != copy:
-                    stale.unlink(missing_ok=True)
-        except (OSError, TypeError, ValueError):
-            pass  # a read-only disk, or a value JSON cannot hold: parse the TOML next time too
-    return data
-
-
-def _load_file(paper_id: str) -> Paper:
-    name = f"{paper_id}.toml"
-    paper = parse_paper(name, _parse_toml(name, (EVIDENCE_DIR / name).read_bytes()))
-    if paper.source.id != paper_id:
-        raise _fail(name, "source.id", f"expected {paper_id!r}, got {paper.source.id!r}")
+    try:
+        text: str | None = json.dumps(data)  # before validation, which takes the dictionary apart
+    except (TypeError, ValueError):
+        text = None  # a value JSON cannot hold: parse the TOML every time
+    paper = _paper(paper_id, name, data)
+    if copy is not None and text is not None:
+        _write_copy(copy, text)
     return paper
 
 

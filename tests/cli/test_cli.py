@@ -107,3 +107,21 @@ def test_a_command_parses_the_same_with_only_its_own_flags_built():
     assert vars(build(only="summary").parse_args(argv)) == vars(build().parse_args(argv))
     argv = ["scenarios", "rename", "a", "b", "--force"]
     assert vars(build(only="scenarios").parse_args(argv)) == vars(build().parse_args(argv))
+
+
+def test_a_command_started_with_closed_output_streams_still_succeeds(tmp_path):
+    """`blinacalc ... >&-` (stdout closed) or `2>&-`: the work is done and the exit code is the command's
+    (the final flush before leaving skips a stream that is not there)."""
+    import os
+    import shlex
+
+    env = {**os.environ, "BLINACALC_HOME": str(tmp_path / "home")}
+    py = shlex.quote(sys.executable)
+    for n, redirect in enumerate((">&-", "2>&-")):
+        target = tmp_path / f"r{n}.json"
+        cmd = f"{py} -m blinacalc summary --draws 200 --format json -o {shlex.quote(str(target))} {redirect}"
+        out = subprocess.run(cmd, shell=True, env=env, capture_output=redirect == ">&-")
+        assert out.returncode == 0, out
+        assert target.read_text().startswith("{")
+    bad = subprocess.run(f"{py} -m blinacalc summary --ecog 7 2>&-", shell=True, env=env, capture_output=True)
+    assert bad.returncode == 2

@@ -131,6 +131,10 @@ def test_parsed_evidence_copies_equal_the_toml_and_are_only_a_cache(cache_dir):
         copies[0].write_text('{"schema_version": ')  # damaged
         assert _evidence_reloaded() == from_toml
         assert not stale.exists() and json.loads(copies[0].read_text())["schema_version"] == 1
+        for readable_but_wrong in ("{}", '{"schema_version": 1, "version": null}', "[1, 2]"):
+            copies[0].write_text(readable_but_wrong)  # valid JSON that does not validate: the TOML decides
+            assert _evidence_reloaded() == from_toml
+            assert json.loads(copies[0].read_text())["schema_version"] == 1  # and the copy is replaced
         copies[1].unlink()
         os.mkfifo(copies[1])  # would block a reader forever
         assert _evidence_reloaded() == from_toml
