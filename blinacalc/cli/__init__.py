@@ -6,7 +6,9 @@ failure into one line on stderr and its :class:`~blinacalc.cli.common.ExitCode`.
 
 from __future__ import annotations
 
+import errno
 import importlib
+import io
 import os
 import sys
 from collections.abc import Sequence
@@ -30,7 +32,21 @@ def _safe_streams() -> None:
             stream.reconfigure(errors="replace")
 
 
+class _Closed(io.TextIOBase):
+    """Standard output when the command was started without it (``>&-``): writing the command's output
+    there is an error (exit code 1, as a write to a closed descriptor is), never a traceback and never a
+    silent success."""
+
+    def write(self, text: str) -> int:
+        raise OSError(errno.EBADF, "it is closed")
+
+    def isatty(self) -> bool:
+        return False
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    if sys.stdout is None:
+        sys.stdout = _Closed()
     _safe_streams()
     from blinacalc.cli.parser import build, command_of
 

@@ -21,7 +21,7 @@ def run(args: argparse.Namespace) -> int:
     draws, seed = draws_seed(args, store.settings())
     source = Path(args.input)
     progress, stop = (None, lambda: None)
-    if sys.stderr.isatty() and source.is_file():
+    if sys.stderr is not None and sys.stderr.isatty() and source.is_file():
         progress, stop = batch.progress_reporter(source)
     refused: list[str] = []
     target = Path(args.output) if args.output not in (None, "-") else None

@@ -236,11 +236,19 @@ def factors_line(patient: Patient) -> str:
     return L.factors_line(patient.to_dict())
 
 
-def say(*parts: object, file: TextIO | None = None) -> None:
-    """print(), with user and file text made safe for a terminal (no control sequences)."""
+_STDOUT = object()  # say()'s default target, told apart from a stream that is None
+
+
+def say(*parts: object, file: TextIO | object | None = _STDOUT) -> None:
+    """print(), with user and file text made safe for a terminal (no control sequences). A message for a
+    stream the command was started without (``2>&-`` makes ``sys.stderr`` None) is dropped: print() would
+    write it to stdout instead, into the command's output."""
     from blinacalc._text import printable
 
-    print(printable(" ".join(str(p) for p in parts)), file=sys.stdout if file is None else file)
+    target = sys.stdout if file is _STDOUT else file
+    if target is None:
+        return
+    print(printable(" ".join(str(p) for p in parts)), file=target)  # type: ignore[arg-type]
 
 
 def fail(command: str, flag: str | None, message: str, code: ExitCode) -> int:

@@ -20,7 +20,7 @@ def run(args: argparse.Namespace | None = None) -> int:
     else:
         patient, scenario, settings, draws, seed = run_inputs(args, store)
         alive_at = alive_at_from_args(args)
-    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+    if not (sys.stdin is not None and sys.stdin.isatty() and sys.stdout.isatty()):
         say(
             "blinacalc: the interactive calculator needs a terminal; for a report use `blinacalc summary`",
             file=sys.stderr,

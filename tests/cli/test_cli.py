@@ -111,7 +111,8 @@ def test_a_command_parses_the_same_with_only_its_own_flags_built():
 
 def test_a_command_started_with_closed_output_streams_still_succeeds(tmp_path):
     """`blinacalc ... >&-` (stdout closed) or `2>&-`: the work is done and the exit code is the command's
-    (the final flush before leaving skips a stream that is not there)."""
+    (the final flush before leaving skips a stream that is not there); messages never go into stdout, and
+    output for a closed stdout is a one-line error."""
     import os
     import shlex
 
@@ -124,4 +125,18 @@ def test_a_command_started_with_closed_output_streams_still_succeeds(tmp_path):
         assert out.returncode == 0, out
         assert target.read_text().startswith("{")
     bad = subprocess.run(f"{py} -m blinacalc summary --ecog 7 2>&-", shell=True, env=env, capture_output=True)
-    assert bad.returncode == 2
+    assert bad.returncode == 2 and bad.stdout == b""  # the message has nowhere to go; never into stdout
+    cohort = tmp_path / "in.csv"
+    cohort.write_text("id,ecog,salvage_line,prior_hsct,t411\n1,1,2,no,no\n2,4,1,no,no\n")
+    out = subprocess.run(f"{py} -m blinacalc batch {cohort} --draws 200 2>&-", shell=True, env=env, capture_output=True)
+    assert out.returncode == 3  # a row refused: reported in the error column, and on stderr when there is one
+    import csv
+    import io
+
+    rows = list(csv.reader(io.StringIO(out.stdout.decode())))
+    assert len(rows) == 3 and len({len(r) for r in rows}) == 1 and rows[0][0] == "id"  # CSV only, no message
+    lost = subprocess.run(f"{py} -m blinacalc summary --draws 200 >&-", shell=True, env=env, capture_output=True)
+    assert lost.returncode == 1  # the output had nowhere to go: an error, not a silent success
+    assert (
+        lost.stderr.decode().strip() == "blinacalc summary: error: cannot read or write standard output: it is closed"
+    )
