@@ -82,16 +82,14 @@ def parse_decimal(text: str) -> float | None:
 _ROW_UNSAFE = re.compile("(?:^|,)[=+\\-@\t\r\n]|[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
+def csv_safe(rows: list[list[str]]) -> bool:
+    """True if no cell of ``rows`` needs :func:`csv_cell` to change it: one check over all of them, joined by
+    commas, so that every cell starts at the text's start or after a comma (a comma inside a cell can only
+    make the check stricter)."""
+    return _ROW_UNSAFE.search(",".join(itertools.chain.from_iterable(rows))) is None
+
+
 def csv_cells(cells: list[str]) -> list[str]:
     """:func:`csv_cell` of each cell, with one check of the whole row first (the common case: nothing to
-    change). The row is joined by commas, so every cell starts at the text's start or after a comma (a
-    comma inside a cell can only make the check stricter)."""
-    if _ROW_UNSAFE.search(",".join(cells)) is None:
-        return cells
-    return [csv_cell(c) for c in cells]
-
-
-def csv_safe(rows: list[list[str]]) -> bool:
-    """True if :func:`csv_cells` would leave every row of ``rows`` as it is: one check over all of them
-    (joined by commas, so that every cell starts at the text's start or after a comma)."""
-    return _ROW_UNSAFE.search(",".join(itertools.chain.from_iterable(rows))) is None
+    change)."""
+    return cells if csv_safe([cells]) else [csv_cell(c) for c in cells]

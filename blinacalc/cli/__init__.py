@@ -135,8 +135,6 @@ def run() -> NoReturn:
         try:
             if stream is not None:
                 stream.flush()
-        except BrokenPipeError:  # the reader went away before the last of the output
-            code = code or ExitCode.IO
-        except (OSError, ValueError):  # no room left to write it, or already closed
+        except (OSError, ValueError):  # the reader went away, no room left to write it, or already closed
             code = code or ExitCode.IO
     os._exit(code)

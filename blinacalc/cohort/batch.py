@@ -319,39 +319,43 @@ class _Reader:
     LIMIT = 200_000  # distinct texts kept per cache: free-text cells could make every one new
 
     def __init__(self, keys: list[str]) -> None:
+        self._columns = [(f, keys.index(f.name) if f.name in keys else None) for f in F.factors()]
         self._binary = [keys.index(f.name) for f in F.binary()]
-        self._continuous = [(f, keys.index(f.name) if f.name in keys else None) for f in F.continuous()]
+        self._continuous = [(c, col) for c, (f, col) in enumerate(self._columns) if f.continuous]
         self._patterns: dict[tuple[str, ...], int | None] = {}
         self._values: list[dict[str, float | None]] = [{} for _ in self._continuous]
-        self._columns = [(f, keys.index(f.name) if f.name in keys else None) for f in F.factors()]
-        self._cells: list[dict[str, tuple[str, str]]] = [{} for _ in self._columns]
+        self._judged: list[dict[str, tuple[object, str, str]]] = [{} for _ in self._columns]
+
+    def _judge(self, c: int, text: str) -> tuple[object, str, str]:
+        """Factor ``c``'s cell ``text``: (value, why it cannot be read, why the model refuses it), each reason
+        "" if none, as :func:`parse_patient` reads it (``parse_text``, then ``check_value``); kept."""
+        seen = self._judged[c]
+        if text in seen:
+            return seen[text]
+        f = self._columns[c][0]
+        value: object = None
+        unread = refused = ""
+        try:
+            value = F.parse_text(f, text)
+        except ValueError as exc:
+            unread = str(exc)
+        else:
+            try:
+                check_value(f, value)
+            except InputError as exc:
+                refused = exc.message
+        if len(seen) < self.LIMIT:
+            seen[text] = (value, unread, refused)
+        return value, unread, refused
 
     def refusal(self, raw: list[str]) -> str:
         """The row's refusal as :func:`parse_patient` (``summary``) words it: the first cell that cannot be
-        read, in table order, else the first value the model refuses; each (factor, text) judged once."""
-        judged = []
-        for (f, col), seen in zip(self._columns, self._cells, strict=True):
-            text = "" if col is None else raw[col]
-            if text not in seen:
-                unread = refused = ""
-                try:
-                    value = F.parse_text(f, text)
-                except ValueError as exc:
-                    unread = str(exc)
-                else:
-                    try:
-                        check_value(f, value)
-                    except InputError as exc:
-                        refused = exc.message
-                if len(seen) >= self.LIMIT:
-                    judged.append((f, (unread, refused)))
-                    continue
-                seen[text] = (unread, refused)
-            judged.append((f, seen[text]))
-        for f, (unread, _) in judged:
+        read, in table order, else the first value the model refuses."""
+        judged = [(f, self._judge(c, "" if col is None else raw[col])) for c, (f, col) in enumerate(self._columns)]
+        for f, (_, unread, _) in judged:
             if unread:
                 return f"{f.name}: {unread}"
-        for f, (_, refused) in judged:
+        for f, (_, _, refused) in judged:
             if refused:
                 return f"{f.name}: {refused}"
         raise AssertionError("a row refused by batch's reader is accepted by parse_patient")
@@ -366,13 +370,9 @@ class _Reader:
             self._patterns[key] = found
         return found
 
-    def _value(self, f: F.Factor, seen: dict[str, float | None], text: str) -> float | None:
-        try:
-            value = F.parse_text(f, text)
-            check_value(f, value)
-            parsed: float | None = float("nan") if value is None else float(value)  # type: ignore[arg-type]
-        except (ValueError, InputError):
-            parsed = None
+    def _value(self, c: int, seen: dict[str, float | None], text: str) -> float | None:
+        value, unread, refused = self._judge(c, text)
+        parsed = None if unread or refused else float("nan") if value is None else float(value)  # type: ignore[arg-type]
         if len(seen) < self.LIMIT:
             seen[text] = parsed
         return parsed
@@ -389,9 +389,9 @@ class _Reader:
             keys = map(operator.itemgetter(*self._binary), raws)
         patterns = [seen_p[k] if k in seen_p else miss_p(k) for k in keys]
         values = []
-        for (f, col), seen in zip(self._continuous, self._values, strict=True):
+        for (c, col), seen in zip(self._continuous, self._values, strict=True):
             texts = [""] * len(raws) if col is None else list(map(operator.itemgetter(col), raws))
-            values.append([seen[t] if t in seen else self._value(f, seen, t) for t in texts])
+            values.append([seen[t] if t in seen else self._value(c, seen, t) for t in texts])
         return patterns, values
 
 

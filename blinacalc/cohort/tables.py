@@ -78,9 +78,9 @@ _scratch = threading.local()  # per thread: batch computes settings on several t
 
 
 def _buffer(name: str, shape: tuple[int, ...], dtype: type = np.float64) -> np.ndarray:
-    """A work array kept per thread and reused from setting to setting: freshly allocated arrays this large
-    are new pages to the operating system every time, which cost more than the arithmetic (about 80 MB a
-    setting, over a third of its time on a virtual machine). Its contents are whatever was there before."""
+    """A work array kept per thread and reused from setting to setting (about 80 MB a setting): a freshly
+    allocated array this large is new pages every time, each a page fault when first written (measured:
+    230 -> 200 ms a setting here). Its contents are whatever was there before."""
     kept: np.ndarray | None = getattr(_scratch, name, None)
     if kept is None or kept.shape != shape or kept.dtype != dtype:
         kept = np.empty(shape, dtype)

@@ -219,9 +219,9 @@ def keep_parsed(directory: Path | None) -> None:
     """Keep a parsed copy of each evidence file in ``directory`` (None: parse the TOML every time).
 
     Parsing TOML costs a command about 6 ms (``tomllib`` and its imports); reading the copy, JSON named by
-    a digest of the file's bytes, about 0.2 ms. A copy is only ever a cache: a missing, damaged or stale
-    one is parsed again from the TOML, and whichever is read is validated the same way
-    (:func:`parse_paper`).
+    a digest of the file's bytes, the copy format and the blinacalc version, about 0.2 ms. A copy is only
+    ever a cache: a missing, damaged, stale or invalid one is parsed again from the TOML, and whichever is
+    read is validated the same way (:func:`parse_paper`).
     """
     global _parsed_dir
     _parsed_dir = directory
