@@ -37,7 +37,7 @@ from typing import IO, Any, Generic, TypeVar
 
 import numpy as np
 
-from blinacalc.cohort import CohortFileError, tables
+from blinacalc.cohort import CohortFileError, gridcache, tables
 from blinacalc.cohort.read import CohortReader, required_factor_columns
 from blinacalc.core import factors as F
 from blinacalc.core.defaults import DEFAULT_LANDMARKS
@@ -141,7 +141,7 @@ class Grid:
 
     def __init__(self, draws: int, seed: int) -> None:
         from blinacalc.core.evidence import load_evidence
-        from blinacalc.core.model import draw_set
+        from blinacalc.core.model import draw_set, draws_file
 
         self.ds, self.ev = draw_set(draws, seed), load_evidence()
         self.names = tuple(f.name for f in F.continuous())
@@ -149,10 +149,24 @@ class Grid:
         self._tables: dict[tuple[bool, ...], tuple[np.ndarray, np.ndarray]] = {}
         # Settings are numpy work that mostly releases the interpreter lock: one per processor at a time.
         self._pool = ThreadPoolExecutor(WORKERS, thread_name_prefix="blinacalc-grid")
-        self._futures: dict[tuple[tuple[bool, ...], tuple[int, ...]], Future[np.ndarray]] = {}
+        self._futures: dict[gridcache.Key, Future[np.ndarray]] = {}
+        # Settings computed by earlier runs, kept beside the draws (none when the draws are not kept on disk).
+        kept = draws_file(draws, seed)
+        self._file = None if kept is None else gridcache.file_for(kept)
+        self._kept = {} if self._file is None else gridcache.load(self._file, len(tables.patterns()), tables.WIDTH)
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def save(self) -> None:
+        """Keep every setting computed or read so far on disk for the next run, if any was computed."""
+        done = {
+            key: f.result()
+            for key, f in self._futures.items()
+            if f.done() and not f.cancelled() and f.exception() is None
+        }
+        if self._file is not None and done.keys() - self._kept.keys():
+            gridcache.save(self._file, self._kept | done)
 
     def _shape(self, known: tuple[bool, ...]) -> tuple[int, ...]:
         return tuple(len(GRID[n]) if k else 1 for n, k in zip(self.names, known, strict=True))
@@ -166,7 +180,11 @@ class Grid:
         for node in map(tuple, needed):
             key = (known, node)
             if key not in self._futures:
-                self._futures[key] = self._pool.submit(self._compute, known, node)
+                if key in self._kept:
+                    self._futures[key] = Future()
+                    self._futures[key].set_result(self._kept[key])
+                else:
+                    self._futures[key] = self._pool.submit(self._compute, known, node)
             out.append(self._futures[key])
         return out
 
@@ -470,6 +488,8 @@ def run(
                 finish(pending.popleft())
         while pending:
             finish(pending.popleft())
+        if grid is not None:
+            grid.save()
     finally:
         reader.close()
         if grid is not None:

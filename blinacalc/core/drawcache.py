@@ -61,6 +61,12 @@ class DrawCache:
             h.update((package / rel).read_bytes())
         return self.directory / f"draws-{h.hexdigest()[:32]}.bin"
 
+    def kept_file(self, draws: int, seed: int) -> Path | None:
+        """The draws file for (draws, seed) if draws of that size are kept on disk, else None."""
+        if self.directory is None or draws > MAX_CACHED_DRAWS:
+            return None
+        return self.file(draws, seed)
+
     def get(self, draws: int, seed: int) -> D.DrawSet:
         return _cached(self.directory, draws, seed, F.fingerprint())
 
@@ -103,9 +109,9 @@ class DrawCache:
 @lru_cache(maxsize=4)
 def _cached(directory: Path | None, draws: int, seed: int, fingerprint: str) -> D.DrawSet:
     cache = DrawCache(directory)
-    if directory is None or draws > MAX_CACHED_DRAWS:
+    path = cache.kept_file(draws, seed)
+    if path is None:
         return D.build(draws, seed)
-    path = cache.file(draws, seed)
     ds = cache.load(path, draws)
     if ds is None:
         ds = D.build(draws, seed)

@@ -60,6 +60,12 @@ def use_disk_cache(directory: Path | None) -> None:
     keep_parsed(directory)
 
 
+def draws_file(draws: int, seed: int) -> Path | None:
+    """The disk cache's file for the draws (draws, seed), or None if they are kept in memory only: other
+    patient-independent results derived from them are named after it."""
+    return _cache.kept_file(draws, seed)
+
+
 def draw_set(draws: int, seed: int) -> DrawSet:
     """The patient-independent draws for (draws, seed), from memory, the disk cache or built."""
     return _cache.get(draws, seed)
