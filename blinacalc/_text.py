@@ -82,11 +82,23 @@ def parse_decimal(text: str) -> float | None:
 _ROW_UNSAFE = re.compile("(?:^|,)[=+\\-@\t\r\n]|[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
+_FORMULA_STARTS = ("=", "+", "-", "@")
+_AFTER_COMMA = tuple("," + c for c in _FORMULA_STARTS)
+
+
 def csv_safe(rows: list[list[str]]) -> bool:
-    """True if no cell of ``rows`` needs :func:`csv_cell` to change it: one check over all of them, joined by
-    commas, so that every cell starts at the text's start or after a comma (a comma inside a cell can only
-    make the check stricter)."""
-    return _ROW_UNSAFE.search(",".join(itertools.chain.from_iterable(rows))) is None
+    """True if no cell of ``rows`` needs :func:`csv_cell` to change it (:func:`csv_joined_safe`)."""
+    return csv_joined_safe(",".join(itertools.chain.from_iterable(rows)))
+
+
+def csv_joined_safe(text: str) -> bool:
+    """True if no cell of the cells joined by commas in ``text`` needs :func:`csv_cell` to change it: every
+    cell starts at the text's start or after a comma (a comma inside a cell can only make the check
+    stricter). A printable text (no control or direction characters, hence no tab or line break) is
+    checked by substring search, the rest by one regular expression (about 10x slower)."""
+    if text.isprintable():
+        return not text.startswith(_FORMULA_STARTS) and not any(s in text for s in _AFTER_COMMA)
+    return _ROW_UNSAFE.search(text) is None
 
 
 def csv_cells(cells: list[str]) -> list[str]:

@@ -22,6 +22,7 @@ chunk at a time, so memory does not grow with the file.
 
 from __future__ import annotations
 
+import gc
 import itertools
 import json
 import operator
@@ -133,6 +134,18 @@ def table_curves(name: str, kind: int) -> slice:
     return slice(span.start + kind * width, span.start + (kind + 1) * width)
 
 
+Stencil = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
+@dataclass
+class Plan:
+    """Rows' grid settings (:meth:`Grid.request`): per group of rows with the same continuous factors known,
+    (known mask, row indices, stencil), and the futures of the settings they use."""
+
+    groups: list[tuple[tuple[bool, ...], np.ndarray, Stencil]] = field(default_factory=list)
+    waits: list[Future[np.ndarray]] = field(default_factory=list)
+
+
 class Grid:
     """Output numbers for rows of (binary pattern, continuous values): exact at grid values of the known
     continuous factors, cubic between them (module docstring). Each grid setting is computed once, for
@@ -213,24 +226,26 @@ class Grid:
             rows = np.flatnonzero(code == c)
             yield tuple(bool(k) for k in known[rows[0]]), rows
 
-    def request(self, values: np.ndarray) -> list[Future[np.ndarray]]:
-        """Start computing the grid settings that rows with continuous ``values`` (n, C) need; their futures."""
-        out = []
+    def request(self, values: np.ndarray) -> Plan:
+        """Start computing the grid settings that rows with continuous ``values`` (n, C) need: the rows' plan
+        for :meth:`numbers`, with the settings' futures."""
+        plan = Plan()
         for known, rows in self._groups(values):
-            out += self._submit(known, self._stencil(known, values[rows])[-1])
-        return out
+            stencil = self._stencil(known, values[rows])
+            plan.groups.append((known, rows, stencil))
+            plan.waits += self._submit(known, stencil[-1])
+        return plan
 
-    def numbers(self, pattern: np.ndarray, values: np.ndarray) -> np.ndarray:
+    def numbers(self, pattern: np.ndarray, values: np.ndarray, plan: Plan | None = None) -> np.ndarray:
         """(n, NUMBERS) output numbers, NaN for a median not reached: ``pattern`` (n,) pattern indices,
-        ``values`` (n, C) continuous values with NaN for unknown."""
+        ``values`` (n, C) continuous values with NaN for unknown; ``plan`` from :meth:`request` of the same
+        ``values``, if it was called."""
         out = np.empty((len(pattern), tables.NUMBERS))
-        for known, rows in self._groups(values):
-            out[rows] = self._interpolate(known, pattern[rows], values[rows])
+        for known, rows, stencil in (plan or self.request(values)).groups:
+            out[rows] = self._interpolate(known, pattern[rows], values[rows], stencil)
         return out
 
-    def _stencil(
-        self, known: tuple[bool, ...], values: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    def _stencil(self, known: tuple[bool, ...], values: np.ndarray) -> Stencil:
         """Each row's grid settings (n, S, C), their cubic weights (n, S), whether every known value is on the
         grid (n,), and the settings any row uses (m, C)."""
         n = len(values)
@@ -255,8 +270,10 @@ class Grid:
         needed = np.array(np.unravel_index(np.flatnonzero(np.bincount(flat, minlength=np.prod(shape))), shape)).T
         return picks, w_cubic, hit, needed
 
-    def _interpolate(self, known: tuple[bool, ...], pattern: np.ndarray, values: np.ndarray) -> np.ndarray:
-        picks, w_cubic, hit, needed = self._stencil(known, values)
+    def _interpolate(
+        self, known: tuple[bool, ...], pattern: np.ndarray, values: np.ndarray, stencil: Stencil
+    ) -> np.ndarray:
+        picks, w_cubic, hit, needed = stencil
         table = self._table(known, needed)
         at_settings = tuple(picks[:, :, c] for c in range(picks.shape[2]))
         index_s: tuple[Any, ...] = (pattern[:, None], *at_settings, slice(0, tables.NUMBERS))
@@ -330,7 +347,7 @@ LOOKAHEAD = 16  # chunks read ahead while their grid settings are computed
 
 
 class _Reader:
-    """A row's factor cells -> (pattern index, continuous values), or None if any cell is refused; each
+    """Rows' factor cells -> (pattern index, continuous values), with markers where a cell is refused; each
     distinct cell text is read once (per factor for the continuous ones; per combination for the binary
     ones). A refusal is worded as :func:`~blinacalc.cohort.read.parse_patient` (``summary``) words it."""
 
@@ -340,8 +357,8 @@ class _Reader:
         self._columns = [(f, keys.index(f.name) if f.name in keys else None) for f in F.factors()]
         self._binary = [keys.index(f.name) for f in F.binary()]
         self._continuous = [(c, col) for c, (f, col) in enumerate(self._columns) if f.continuous]
-        self._patterns: dict[tuple[str, ...], int | None] = {}
-        self._values: list[dict[str, float | None]] = [{} for _ in self._continuous]
+        self._patterns: dict[tuple[str, ...], int] = {}  # -1: refused
+        self._values: list[dict[str, float]] = [{} for _ in self._continuous]  # NaN unknown, inf refused
         self._judged: list[dict[str, tuple[object, str, str]]] = [{} for _ in self._columns]
 
     def _judge(self, c: int, text: str) -> tuple[object, str, str]:
@@ -378,26 +395,26 @@ class _Reader:
                 return f"{f.name}: {refused}"
         raise AssertionError("a row refused by batch's reader is accepted by parse_patient")
 
-    def _pattern(self, key: tuple[str, ...]) -> int | None:
+    def _pattern(self, key: tuple[str, ...]) -> int:
         try:
             values = {f.name: F.parse_text(f, text) for f, text in zip(F.binary(), key, strict=True)}
-            found: int | None = tables.pattern_index(Patient(**values).indicators)
+            found = tables.pattern_index(Patient(**values).indicators)
         except (ValueError, InputError):
-            found = None
+            found = -1
         if len(self._patterns) < self.LIMIT:
             self._patterns[key] = found
         return found
 
-    def _value(self, c: int, seen: dict[str, float | None], text: str) -> float | None:
+    def _value(self, c: int, seen: dict[str, float], text: str) -> float:
         value, unread, refused = self._judge(c, text)
-        parsed = None if unread or refused else float("nan") if value is None else float(value)  # type: ignore[arg-type]
+        parsed = np.inf if unread or refused else np.nan if value is None else float(value)  # type: ignore[arg-type]
         if len(seen) < self.LIMIT:
             seen[text] = parsed
         return parsed
 
-    def read(self, raws: list[list[str]]) -> tuple[list[int | None], list[list[float | None]]]:
-        """Rows of the right width -> each row's pattern index and each continuous factor's values (a list
-        per factor; NaN unknown), None where refused. Column by column: the cached common case is one
+    def read(self, raws: list[list[str]]) -> tuple[np.ndarray, np.ndarray]:
+        """Rows of the right width -> each row's pattern index (n,), -1 where refused, and its continuous
+        factors' values (n, C), NaN unknown and inf refused. Column by column: the cached common case is one
         dictionary look-up per cell."""
         seen_p, miss_p = self._patterns, self._pattern
         keys: Iterator[tuple[str, ...]]
@@ -405,11 +422,11 @@ class _Reader:
             keys = ((raw[self._binary[0]],) for raw in raws)
         else:
             keys = map(operator.itemgetter(*self._binary), raws)
-        patterns = [seen_p[k] if k in seen_p else miss_p(k) for k in keys]
-        values = []
-        for (c, col), seen in zip(self._continuous, self._values, strict=True):
+        patterns = np.array([seen_p[k] if k in seen_p else miss_p(k) for k in keys], dtype=np.int64)
+        values = np.empty((len(raws), len(self._continuous)))
+        for j, ((c, col), seen) in enumerate(zip(self._continuous, self._values, strict=True)):
             texts = [""] * len(raws) if col is None else list(map(operator.itemgetter(col), raws))
-            values.append([seen[t] if t in seen else self._value(c, seen, t) for t in texts])
+            values[:, j] = [seen[t] if t in seen else self._value(c, seen, t) for t in texts]
         return patterns, values
 
 
@@ -443,54 +460,61 @@ def run(
     pending: deque[_Chunk] = deque()
 
     def finish(chunk: _Chunk) -> None:
-        texts: list[list[str]] = [blanks] * len(chunk.raws)
-        if chunk.good:
-            assert grid is not None
-            for i, row in zip(chunk.good, _format_block(grid.numbers(chunk.patterns, chunk.values)), strict=True):
-                texts[i] = row
+        if chunk.good.size:
+            assert grid is not None and chunk.plan is not None
+            numbers = _format_block(grid.numbers(chunk.patterns, chunk.values, chunk.plan))
+            if chunk.good.size == len(chunk.raws):
+                texts = numbers
+            else:
+                texts = [blanks] * len(chunk.raws)
+                for i, row in zip(chunk.good.tolist(), numbers, strict=True):
+                    texts[i] = row
+        else:
+            texts = [blanks] * len(chunk.raws)
         write(chunk.raws, texts, chunk.errors)
         result.rows += len(chunk.raws)
         if on_progress is not None:
             on_progress(result.rows)
 
+    # Rows are lists of strings: no reference cycles, but each chunk allocates tens of thousands of them,
+    # and the default threshold runs a collection every 700 (about 0.6 s of a 1,000,000-row file).
+    thresholds = gc.get_threshold()
+    gc.set_threshold(max(thresholds[0], 100_000), *thresholds[1:])
     try:
         for records in _batched(reader.records()):
             raws = [raw for _, raw in records]
             errors = [""] * len(raws)
-            for i, raw in enumerate(raws):
-                if len(raw) != width:
-                    errors[i] = f"row: expected {width} fields, got {len(raw)}"
-                    raws[i] = (raw + [""] * width)[:width]  # keep the columns aligned
+            if any(n != width for n in set(map(len, raws))):
+                for i, raw in enumerate(raws):
+                    if len(raw) != width:
+                        errors[i] = f"row: expected {width} fields, got {len(raw)}"
+                        raws[i] = (raw + [""] * width)[:width]  # keep the columns aligned
             patterns, values = cells.read(raws)
-            good = []
-            for i, (p, *v) in enumerate(zip(patterns, *values, strict=True)):
-                if errors[i]:
-                    continue
-                if p is None or None in v:
+            ok = (patterns >= 0) & ~np.isinf(values).any(axis=1)
+            for i in np.flatnonzero(~ok | np.array([e != "" for e in errors])).tolist():
+                if not errors[i]:
                     errors[i] = cells.refusal(raws[i])
-                else:
-                    good.append(i)
-            for i, error in enumerate(errors):
-                if error:
-                    result.refused += 1
-                    if result.refused <= MAX_REPORTED:
-                        on_refused(f"line {records[i][0]}: {error}")
-            chunk = _Chunk(raws, errors, good)
-            if good:
+                ok[i] = False
+                result.refused += 1
+                if result.refused <= MAX_REPORTED:
+                    on_refused(f"line {records[i][0]}: {errors[i]}")
+            chunk = _Chunk(raws, errors, np.flatnonzero(ok))
+            if chunk.good.size:
                 if grid is None:
                     grid = Grid(draws, seed)
-                continuous = np.array(values, dtype=float).reshape(len(values), len(raws)).T  # NaN: unknown
-                chunk.patterns = np.array([patterns[i] for i in good])
-                chunk.values = continuous[np.array(good)]
-                chunk.waits = grid.request(chunk.values)
+                chunk.patterns, chunk.values = patterns[chunk.good], values[chunk.good]
+                chunk.plan = grid.request(chunk.values)
             pending.append(chunk)
-            while pending and (len(pending) > LOOKAHEAD or all(f.done() for f in pending[0].waits)):
+            while pending and (
+                len(pending) > LOOKAHEAD or pending[0].plan is None or all(f.done() for f in pending[0].plan.waits)
+            ):
                 finish(pending.popleft())
         while pending:
             finish(pending.popleft())
         if grid is not None:
             grid.save()
     finally:
+        gc.set_threshold(*thresholds)
         reader.close()
         if grid is not None:
             grid.close()
@@ -506,10 +530,10 @@ class _Chunk:
 
     raws: list[list[str]]
     errors: list[str]
-    good: list[int]
+    good: np.ndarray  # row indices
     patterns: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=int))
     values: np.ndarray = field(default_factory=lambda: np.empty((0, 0)))
-    waits: list[Future[np.ndarray]] = field(default_factory=list)
+    plan: Plan | None = None  # None: no good rows
 
 
 def _batched(rows: Iterator[T]) -> Iterator[tuple[T, ...]]:
@@ -567,21 +591,28 @@ def _csv_writer(out: IO[str], header: list[str]) -> Writer:
     sequence (numbers are written by blinacalc and never start with such a character)."""
     import csv
 
-    from blinacalc._text import csv_cell, csv_cells, csv_safe
+    from blinacalc._text import csv_cell, csv_cells, csv_joined_safe
 
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow([csv_cell(h) for h in header])
 
     def write(raws: list[list[str]], texts: list[list[str]], errors: list[str]) -> None:
-        if not csv_safe(raws):  # some copied cell needs changing: row by row
+        copied = ",".join(itertools.chain.from_iterable(raws))
+        if not csv_joined_safe(copied):  # some copied cell needs changing: row by row
             raws = [csv_cells(raw) for raw in raws]
+            copied = ",".join(itertools.chain.from_iterable(raws))
         safe = {e: csv_cell(e) for e in set(errors)}  # refusals repeat: each distinct message checked once
-        if _NEEDS_QUOTES.search("\x00".join(itertools.chain.from_iterable(raws))) is None:
-            # The common case: no copied cell needs quoting (the numbers never do), so a row is its cells
-            # joined by commas, as csv.writer would write it (tested), in a fraction of the time.
-            last = {e: _quoted(c) for e, c in safe.items()}
-            rows = zip(raws, texts, errors, strict=True)
-            out.write("".join([",".join(raw + t) + "," + last[e] + "\n" for raw, t, e in rows]))
+        cells = sum(map(len, raws))
+        if copied.count(",") == cells - 1 and not any(c in copied for c in '"\r\n'):
+            # The common case: no copied cell needs quoting (no comma, quote or line break in any: the numbers
+            # never need it), so a row is its cells joined by commas, as csv.writer would write it (tested),
+            # in a fraction of the time.
+            lines = map(",".join, map(list.__add__, raws, texts))
+            ends = [",\n"] * len(raws)
+            if any(errors):
+                last = {e: "," + _quoted(c) + "\n" for e, c in safe.items()}
+                ends = [last[e] for e in errors]
+            out.write("".join(map(str.__add__, lines, ends)))
             return
         writer.writerows([raw + t + [safe[e]] for raw, t, e in zip(raws, texts, errors, strict=True)])
 

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from blinacalc import Patient, predict
-from blinacalc._text import csv_cell, csv_cells
+from blinacalc._text import _ROW_UNSAFE, csv_cell, csv_cells, csv_joined_safe
 from blinacalc.cohort import tables
 from blinacalc.cohort.batch import GRID, Grid, _format_block, format_cells, output_numbers
 from blinacalc.core import factors as F
@@ -113,6 +113,13 @@ def test_block_formatting_is_format_cells(rows, months):
 @given(st.lists(st.text(alphabet=st.sampled_from("a,=+-@\t\r\n\x1b\x00\u202e 1"), max_size=6), max_size=5))
 def test_row_check_is_each_cell_checked(row):
     assert csv_cells(row) == [csv_cell(c) for c in row]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=st.sampled_from("a,=+-@\t\r\n\x1b\x00\x85\u200e\u202e\u2067\u00e9\u4e2d 1"), max_size=12))
+def test_the_fast_joined_check_is_the_regular_expression(text):
+    """The substring checks for printable text say what the one regular expression says."""
+    assert csv_joined_safe(text) == (_ROW_UNSAFE.search(text) is None)
 
 
 def _cell_texts(f: F.Factor) -> st.SearchStrategy[str]:
