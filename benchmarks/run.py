@@ -204,6 +204,9 @@ async def _tui_changes(count: int) -> list[float]:
     """Input change to screen: from setting a factor to the first composited frame that shows the new
     prediction. (Textual's ``Pilot.pause`` is not a frame: it waits for the processor to be idle for
     a 20-ms slice, so it also counts the wait and any work done in the background.)"""
+    import importlib
+
+    importlib.import_module("blinacalc.tui")  # first, as in the app: it sets Textual's update rate before Textual loads
     from frames import record_frames
     from textual.widgets import Select
 

@@ -552,3 +552,50 @@ async def test_views_grow_and_shrink_with_their_content():
         app.screen.query_one("#t411", Select).value = "unknown"
         await settle(app, pilot)
         assert headline.content_size.height == plain
+
+
+async def test_the_plot_fills_its_width_after_a_resize():
+    """The plot's lines are built once per drawing and size: a new size draws them again, to the new width."""
+    from blinacalc.tui.widgets.survival import SurvivalPlot
+
+    app = make_app(Patient(), draws=DRAWS)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        plot = app.screen.query_one(SurvivalPlot)
+        wide = [plot.render_line(y) for y in range(plot.size.height)]
+        assert {s.cell_length for s in wide} == {plot.size.width}
+        assert any("%" in s.text for s in wide) and any("months" in s.text for s in wide)
+        await pilot.resize_terminal(90, 30)
+        await settle(app, pilot)
+        narrow = [plot.render_line(y) for y in range(plot.size.height)]
+        assert plot.size.width < 120 - 40 and {s.cell_length for s in narrow} == {plot.size.width}
+        assert any("months" in s.text for s in narrow)
+
+
+async def test_a_result_view_draws_what_it_measured():
+    """A result view renders its content once to measure it and draws those lines; a new width renders again."""
+    from blinacalc.tui.widgets.result import ResultView
+
+    app = make_app(Patient(), draws=DRAWS)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        view = app.screen.query_one("#os-summary", ResultView)
+        console = Console(file=StringIO(), width=view.content_size.width, color_system=None)
+        console.print(view.content)
+        expected = console.file.getvalue().rstrip("\n").splitlines()
+        shown = [view.render_line(y).text.rstrip() for y in range(view.content_size.height)]
+        assert shown == [line.rstrip() for line in expected]
+        assert view.render() is view._rendered  # the lines measured are the lines drawn
+
+
+def test_the_app_asks_textual_for_fast_updates_unless_the_user_chose():
+    """Textual's update rate is read once, when Textual is imported: importing the app first sets it."""
+    import os
+    import subprocess
+    import sys
+
+    code = "import blinacalc.tui, textual.constants as c; print(c.MAX_FPS)"
+    env = {k: v for k, v in os.environ.items() if k != "TEXTUAL_FPS"}
+    assert subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True).stdout.strip() == "240"
+    env["TEXTUAL_FPS"] = "30"
+    assert subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True).stdout.strip() == "30"

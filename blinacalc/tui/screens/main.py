@@ -17,7 +17,6 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.visual import visualize
 from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
 from textual.worker import get_current_worker
 
@@ -30,6 +29,7 @@ from blinacalc.report import evidenceview, richview
 from blinacalc.report.plot import Series
 from blinacalc.store import Scenario
 from blinacalc.tui.widgets.inputs import InputsPanel
+from blinacalc.tui.widgets.result import ResultView
 from blinacalc.tui.widgets.survival import SurvivalPlot, colours_for, legend
 
 TABS = ("survival", "compare", "response", "rfs", "scenarios", "harms", "evidence")
@@ -39,18 +39,6 @@ STALE_AFTER = 0.08  # seconds: a result that takes longer is marked as updating 
 # frame shows it; if it is later than this (the draws are being built: the first run ever) the screen is
 # shown marked "updating…" and the result follows.
 FIRST_WAIT = 0.15
-
-
-def _show(widget: Static, content: RenderableType) -> None:
-    """``widget.update(content)``, laying the screen out again only if the content's height changes.
-
-    A layout pass re-measures and re-renders every widget and waits for the next screen update: about 25 ms
-    of an input change at 120 x 40. A new patient's numbers almost never change a view's height, and
-    measuring it (one render of the content at the widget's width) is far cheaper."""
-    width, height = widget.content_size
-    # (the styles are what Textual itself passes here, in Widget.get_content_height)
-    same = bool(width) and visualize(widget, content).get_height(widget.styles, width) == height  # type: ignore[arg-type]
-    widget.update(content, layout=not same)
 
 
 def _section(section: C.Section, skip: tuple[type, ...] = ()) -> RenderableType:
@@ -97,13 +85,13 @@ class MainScreen(Screen):
             with TabPane("Survival", id="survival"), Horizontal():
                 with Vertical(id="plot-column"):
                     yield SurvivalPlot(id="os-plot")
-                    yield Static(id="os-legend")
+                    yield ResultView(id="os-legend")
                 with Vertical(id="side"):
-                    yield Static(UPDATING, id="headline")
+                    yield ResultView(UPDATING, id="headline")
                     with VerticalScroll(id="os-side"):
-                        yield Static(id="os-summary")
+                        yield ResultView(id="os-summary")
             with TabPane("Compare", id="compare"), VerticalScroll():
-                yield Static(id="compare-view")
+                yield ResultView(id="compare-view")
             for pane_id, title in (
                 ("response", "Response"),
                 ("rfs", "RFS"),
@@ -272,7 +260,7 @@ class MainScreen(Screen):
         if pred is not None:
             parts += [richview.paragraph(t) for t in C.headline(pred)]
             parts += [richview.paragraph(C.Text(w, "warning")) for w in pred.warnings]
-        _show(self.query_one("#headline", Static), Group(*parts))
+        self.query_one("#headline", ResultView).show(Group(*parts))
 
     def _render_survival(self) -> None:
         pred = self.prediction
@@ -282,9 +270,9 @@ class MainScreen(Screen):
         series = self._series(pred)
         colours = colours_for(self.app.current_theme.dark)
         self.query_one(SurvivalPlot).draw(series, colours)
-        _show(self.query_one("#os-legend", Static), legend(series, colours))
+        self.query_one("#os-legend", ResultView).show(legend(series, colours))
         section = C.overall_survival(pred, compact=True, landmarks=self.landmarks, with_headline=False)
-        _show(self.query_one("#os-summary", Static), _section(section, skip=(C.Plot,)))
+        self.query_one("#os-summary", ResultView).show(_section(section, skip=(C.Plot,)))
         self._render_headline()
         self._render_compare()
 
@@ -293,14 +281,14 @@ class MainScreen(Screen):
         return C.os_series(pred, chemo=self.show_chemo, scenarios=what_if, pinned=self.pinned)
 
     def _render_compare(self) -> None:
-        pred, view = self.prediction, self.query_one("#compare-view", Static)
+        pred, view = self.prediction, self.query_one("#compare-view", ResultView)
         if self.pinned is None:
             if not self._compare_empty:  # the same words every time: drawn once
                 view.update(Text("Nothing pinned. Press p to pin this patient, then change a factor to compare."))
                 self._compare_empty = True
         elif pred is not None:
             self._compare_empty = False
-            _show(view, _section(C.comparison(pred, self.pinned, self.landmarks)))
+            view.show(_section(C.comparison(pred, self.pinned, self.landmarks)))
 
     def _fixed_views(self) -> None:
         """The views that are the same for every patient: harms, and the evidence with its limitations."""
