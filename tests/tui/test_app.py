@@ -599,3 +599,26 @@ def test_the_app_asks_textual_for_fast_updates_unless_the_user_chose():
     assert subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True).stdout.strip() == "240"
     env["TEXTUAL_FPS"] = "30"
     assert subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True).stdout.strip() == "30"
+
+
+@pytest.mark.parametrize("selector", ["#ecog", "#alive_at"])
+async def test_a_pick_list_shows_its_new_value_without_a_layout_pass(selector):
+    """A new value's label is drawn in place, without asking for a layout pass (speed, issue 19), and it is
+    the option's text (cropped to the pick list's width, as before)."""
+    app = make_app(Patient(), draws=DRAWS)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        select = app.screen.query_one(selector, Select)
+        prompt, value = select._options[2]
+        label = select.query_one("SelectCurrent #label", Static)
+        asked: list[bool] = []
+        refresh = label.refresh
+        label.refresh = lambda *a, layout=False, **k: (asked.append(layout), refresh(*a, layout=layout, **k))[1]
+        select.value = value
+        del label.refresh
+        assert asked and not any(asked)
+        await settle(app, pilot)
+        assert str(label.render()) == prompt
+        shown = label.render_line(0).text.rstrip()
+        assert len(shown) > 10 and prompt.startswith(shown)
+        assert "update" not in vars(label)  # Static.update is itself again

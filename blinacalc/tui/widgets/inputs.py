@@ -3,6 +3,7 @@ Enter); the additional numeric factors (marrow blasts, age) are typed, blank mea
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from textual import events
@@ -75,7 +76,23 @@ def typed_value(f: F.Factor, character: str) -> object:
     return None
 
 
-class FactorSelect(Select[object]):
+class RowSelect(Select[object]):
+    """A pick list on a row of its own fixed size: a new value's label is drawn without laying the screen out
+    again (Select's own watcher asks for a layout pass, 3-5 ms at 120 x 40, and it came before the new
+    value's prediction could start)."""
+
+    def _watch_value(self, value: object) -> None:
+        labels = list(self.query("SelectCurrent #label").results(Static))  # none before the list is composed
+        for label in labels:
+            label.update = partial(type(label).update, label, layout=False)  # type: ignore[method-assign]
+        try:
+            super()._watch_value(value)
+        finally:
+            for label in labels:
+                del label.update
+
+
+class FactorSelect(RowSelect):
     """A factor's pick list that also takes its value typed while closed (``0``-``2``, ``y``/``n``/``u``)
     and steps with Up/Down; Enter or Space opens the list."""
 
@@ -168,7 +185,7 @@ class InputsPanel(Widget):
                     )
         with Horizontal(classes="factors"):
             yield Label("Survival", classes="factor-label")
-            yield Select(
+            yield RowSelect(
                 alive_at_options(self._alive_at),
                 value=FROM_FIRST_DOSE if self._alive_at is None else self._alive_at,
                 allow_blank=False,
