@@ -47,13 +47,15 @@ def _section(section: C.Section, skip: tuple[type, ...] = ()) -> RenderableType:
 
 
 class MainScreen(Screen):
-    prediction: reactive[Prediction | None] = reactive(None)
-    pinned: reactive[Prediction | None] = reactive(None)
-    show_chemo: reactive[bool] = reactive(True)
-    show_scenarios: reactive[bool] = reactive(False)
-    updating: reactive[bool] = reactive(True, init=False)
+    # Each watcher redraws the views that show the value. A reactive's default repaint=True also repainted
+    # the whole screen (every widget, the footer's keys included) on each new result: about 3 ms a change.
+    prediction: reactive[Prediction | None] = reactive(None, repaint=False)
+    pinned: reactive[Prediction | None] = reactive(None, repaint=False)
+    show_chemo: reactive[bool] = reactive(True, repaint=False)
+    show_scenarios: reactive[bool] = reactive(False, repaint=False)
+    updating: reactive[bool] = reactive(True, init=False, repaint=False)
 
-    scenario: reactive[Scenario | None] = reactive(None, init=False)
+    scenario: reactive[Scenario | None] = reactive(None, init=False, repaint=False)
 
     def __init__(
         self,
