@@ -309,27 +309,38 @@ def predict(
         return dict(zip(keys, (first, *rest), strict=True))
 
     later = soon(remission) if start_scenarios else remission
-    chemo = os_curves ** (1.0 / ds.tower_hr)[:, None]
-    if alive_at is not None and alive_at >= CHEMO_HORIZON:
-        chemo_ep = undefined(alive_at, CHEMO_HORIZON, "cross_trial")
-    else:
-        chemo_cond, chemo_start = conditioned(chemo, alive_at)
-        chemo_ep = endpoint(
-            chemo_cond,
-            1.0 / ds.tower_hr,
-            start=chemo_start,
-            stop=index(CHEMO_HORIZON),
-            alive_at=alive_at,
-            horizon=CHEMO_HORIZON,
-            basis="cross_trial",
-        )
-    scenarios = Scenarios({"os_chemotherapy": chemo_ep}, later=later)
-    # Benefit over chemotherapy, per draw (so its interval is of the difference), from the first dose only.
-    benefit = (
-        ()
-        if alive_at is not None
-        else tuple(Landmark(m, *_triple(interval(os_curves[:, index(m)] - chemo[:, index(m)]))) for m in BENEFIT_MONTHS)
+
+    def comparator() -> tuple[Endpoint, tuple[Landmark, ...]]:
+        """The chemotherapy comparator (a power of the OS draws) and the benefit over it, per draw (so its
+        interval is of the difference), from the first dose only."""
+        chemo = os_curves ** (1.0 / ds.tower_hr)[:, None]
+        if alive_at is not None and alive_at >= CHEMO_HORIZON:
+            chemo_ep = undefined(alive_at, CHEMO_HORIZON, "cross_trial")
+        else:
+            chemo_cond, chemo_start = conditioned(chemo, alive_at)
+            chemo_ep = endpoint(
+                chemo_cond,
+                1.0 / ds.tower_hr,
+                start=chemo_start,
+                stop=index(CHEMO_HORIZON),
+                alive_at=alive_at,
+                horizon=CHEMO_HORIZON,
+                basis="cross_trial",
+            )
+        if alive_at is not None:
+            return chemo_ep, ()
+        gain = (interval(os_curves[:, index(m)] - chemo[:, index(m)]) for m in BENEFIT_MONTHS)
+        return chemo_ep, tuple(Landmark(m, *_triple(iv)) for m, iv in zip(BENEFIT_MONTHS, gain, strict=True))
+
+    # The comparator on a helper thread while OS and RFS are summarised here (each mostly a numpy sort).
+    (chemo_ep, benefit), (os_ep, rfs_ep) = both(
+        comparator,
+        lambda: (
+            endpoint(os_cond, os_hr, start=os_start, alive_at=alive_at),
+            endpoint(rfs_curves, rfs_hr, stop=rfs_stop, time_origin="first_cr_crh", horizon=RFS_HORIZON),
+        ),
     )
+    scenarios = Scenarios({"os_chemotherapy": chemo_ep}, later=later)
     sources = tuple({"id": p.source.id, "citation": p.source.citation, "doi": p.source.doi} for p in ev.papers.values())
     return Prediction(
         blinacalc_version=__version__,
@@ -337,8 +348,8 @@ def predict(
         inputs={**patient.to_dict(), "alive_at_months": alive_at},
         draws=draws,
         seed=seed,
-        os=endpoint(os_cond, os_hr, start=os_start, alive_at=alive_at),
-        rfs=endpoint(rfs_curves, rfs_hr, stop=rfs_stop, time_origin="first_cr_crh", horizon=RFS_HORIZON),
+        os=os_ep,
+        rfs=rfs_ep,
         response=response(ev),
         scenarios=scenarios,
         reference_curves={"os_hsct_in_ccr": ds.hsct_endpoint},
