@@ -622,3 +622,20 @@ async def test_a_pick_list_shows_its_new_value_without_a_layout_pass(selector):
         shown = label.render_line(0).text.rstrip()
         assert len(shown) > 10 and prompt.startswith(shown)
         assert "update" not in vars(label)  # Static.update is itself again
+
+
+async def test_an_unchanged_legend_is_not_drawn_again_and_a_changed_one_is():
+    from blinacalc.tui.widgets.result import ResultView
+
+    app = make_app(Patient(), draws=DRAWS)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        legend = app.screen.query_one("#os-legend", ResultView)
+        before = legend.content
+        app.screen.query_one("#ecog", Select).value = 1
+        await settle(app, pilot)
+        assert legend.content is before  # the same curves: the same legend, kept
+        await pilot.press("c")  # chemotherapy off: one curve fewer
+        await settle(app, pilot)
+        assert legend.content is not before and "chemotherapy" not in legend.content.plain
+        assert "chemotherapy" in before.plain

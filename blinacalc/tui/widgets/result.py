@@ -8,6 +8,7 @@ from itertools import islice
 from rich.console import RenderableType
 from rich.segment import Segment
 from rich.style import Style as RichStyle
+from rich.text import Text
 from textual.css.styles import RulesMap
 from textual.strip import Strip
 from textual.style import Style
@@ -43,6 +44,17 @@ class _Rendered(RichVisual):
         return [Strip(line) for line in islice(lines, None, height)]
 
 
+def _same_text(a: Text, b: Text) -> bool:
+    """Rich's ``==`` compares the characters and the styled spans; the rest of what a Text draws here too."""
+    return a == b and (a.style, a.justify, a.overflow, a.no_wrap, a.end) == (
+        b.style,
+        b.justify,
+        b.overflow,
+        b.no_wrap,
+        b.end,
+    )
+
+
 class ResultView(Static):
     """A :class:`Static` whose :meth:`show` lays the screen out again only if the content's height changes.
 
@@ -54,6 +66,9 @@ class ResultView(Static):
     _rendered: _Rendered | None = None
 
     def show(self, content: RenderableType) -> None:
+        shown = self.content
+        if isinstance(content, Text) and isinstance(shown, Text) and _same_text(content, shown):
+            return  # the same text and styles (a legend whose curves did not change): nothing to draw
         width, height = self.content_size
         rendered = _Rendered(self, content)
         # (the styles are what Textual itself passes here, in Widget.get_content_height)
