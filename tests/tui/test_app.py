@@ -419,6 +419,7 @@ async def test_a_result_being_computed_is_marked_never_shown_as_current(monkeypa
         gate.wait(5)
         return real(*args, **kwargs)
 
+    monkeypatch.setattr(screen_module.MainScreen, "COMPUTE_AHEAD", False)  # ECOG 0 must be computed on change
     app = make_app(Patient(ecog=2), draws=DRAWS)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot)
@@ -639,3 +640,50 @@ async def test_an_unchanged_legend_is_not_drawn_again_and_a_changed_one_is():
         await settle(app, pilot)
         assert legend.content is not before and "chemotherapy" not in legend.content.plain
         assert "chemotherapy" in before.plain
+
+
+def test_one_pick_away_is_each_binary_factor_at_each_other_value():
+    from blinacalc.core import factors as F
+    from blinacalc.tui.screens.main import one_pick_away
+    from blinacalc.tui.widgets.inputs import options
+
+    patient = Patient(ecog=1, t411=False, age=40)
+    away = one_pick_away(patient)
+    assert len(away) == sum(len(options(f)) - 1 for f in F.binary())
+    assert len(set(away)) == len(away) and patient not in away
+    for other in away:
+        differ = [f.name for f in F.factors() if getattr(other, f.name) != getattr(patient, f.name)]
+        assert len(differ) == 1 and differ[0] in {f.name for f in F.binary()}
+        assert other.age == 40
+
+
+async def test_inputs_one_pick_away_are_computed_ahead_and_are_predicts_numbers():
+    """While idle the screen predicts the inputs one pick away; a change to one of them shows that kept
+    prediction, which is exactly predict's for the same inputs, draws and seed."""
+    from blinacalc.tui.screens.main import KEEP_AHEAD, one_pick_away
+
+    app = make_app(Patient(), draws=DRAWS)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        screen = app.screen
+        assert all((p, None) in screen._ahead for p in one_pick_away(Patient()))
+        kept = screen._ahead[(Patient(ecog=2), None)]
+        screen.query_one("#ecog", Select).value = 2
+        await settle(app, pilot)
+        assert screen.prediction is kept
+        assert kept.to_dict() == predict(Patient(ecog=2), draws=DRAWS, seed=0).to_dict()
+        for value in (0, 1, "unknown"):
+            screen.query_one("#salvage_line", Select).value = 1
+            screen.query_one("#ecog", Select).value = value
+            await settle(app, pilot)
+        assert len(screen._ahead) <= KEEP_AHEAD
+
+
+async def test_without_computing_ahead_only_what_is_shown_is_kept(monkeypatch):
+    from blinacalc.tui.screens.main import MainScreen
+
+    monkeypatch.setattr(MainScreen, "COMPUTE_AHEAD", False)
+    app = make_app(Patient(), draws=DRAWS)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        assert list(app.screen._ahead) == [(Patient(), None)]

@@ -7,6 +7,7 @@ them, and the main thread never computes them."""
 
 from __future__ import annotations
 
+import threading
 from concurrent.futures import Future, wait
 
 from rich.console import Group, RenderableType
@@ -18,17 +19,19 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
-from textual.worker import get_current_worker
+from textual.worker import Worker, get_current_worker
 
+from blinacalc.core import factors as F
 from blinacalc.core.evidence import load_evidence
 from blinacalc.core.model import predict
 from blinacalc.core.patient import Patient
 from blinacalc.core.result import Prediction
 from blinacalc.report import content as C
 from blinacalc.report import evidenceview, richview
+from blinacalc.report import labels as L
 from blinacalc.report.plot import Series
 from blinacalc.store import Scenario
-from blinacalc.tui.widgets.inputs import InputsPanel
+from blinacalc.tui.widgets.inputs import InputsPanel, options
 from blinacalc.tui.widgets.result import ResultView
 from blinacalc.tui.widgets.survival import SurvivalPlot, colours_for, legend
 
@@ -39,6 +42,7 @@ STALE_AFTER = 0.08  # seconds: a result that takes longer is marked as updating 
 # frame shows it; if it is later than this (the draws are being built: the first run ever) the screen is
 # shown marked "updating…" and the result follows.
 FIRST_WAIT = 0.15
+KEEP_AHEAD = 16  # predictions kept by a screen: each holds its OS draws (2 MB at 2,000 draws) for its scenarios
 
 
 def _section(section: C.Section, skip: tuple[type, ...] = ()) -> RenderableType:
@@ -46,7 +50,22 @@ def _section(section: C.Section, skip: tuple[type, ...] = ()) -> RenderableType:
     return richview.section(C.Section(section.key, section.title, tuple(blocks)))
 
 
+def one_pick_away(patient: Patient) -> list[Patient]:
+    """The patients one pick list's change away: each binary factor at each of its other values."""
+    values = {f.name: getattr(patient, f.name) for f in F.factors()}
+    out = []
+    for f in F.binary():
+        for _, option in options(f):
+            value = None if option == L.UNKNOWN else option
+            if value != values[f.name]:
+                out.append(Patient(**{**values, f.name: value}))
+    return out
+
+
 class MainScreen(Screen):
+    # Predict the inputs one pick away while idle (tests and the benchmark's "computed" figure turn it off).
+    COMPUTE_AHEAD = True
+
     # Each watcher redraws the views that show the value. A reactive's default repaint=True also repainted
     # the whole screen (every widget, the footer's keys included) on each new result: about 3 ms a change.
     prediction: reactive[Prediction | None] = reactive(None, repaint=False)
@@ -77,6 +96,9 @@ class MainScreen(Screen):
         self._compare_empty = False
         self.draws = draws
         self.seed = seed
+        # Predictions for this screen's draws and seed, by inputs, the most recent last (compute, _keep).
+        self._ahead: dict[tuple[Patient, float | None], Prediction] = {}
+        self._ahead_lock = threading.Lock()
         self.landmarks = landmarks
         self.set_reactive(MainScreen.scenario, scenario)
 
@@ -159,12 +181,19 @@ class MainScreen(Screen):
 
     @work(thread=True, exclusive=True, group="predict")
     def compute(self, patient: Patient, alive_at: float | None = None, first: Future[Prediction] | None = None) -> None:
-        """Predict (or take ``first``, already started for these inputs), show it, then compute its scenarios."""
+        """Predict (or take ``first``, already started for these inputs, or one computed ahead), show it,
+        compute its scenarios, then compute ahead the inputs one pick away (:meth:`_compute_ahead`)."""
         worker = get_current_worker()
         if first is not None:
             result = first.result()
         else:
-            result = predict(patient, draws=self.draws, seed=self.seed, alive_at_months=alive_at)
+            kept = self._ahead.get((patient, alive_at))
+            result = (
+                kept
+                if kept is not None
+                else predict(patient, draws=self.draws, seed=self.seed, alive_at_months=alive_at)
+            )
+        self._keep(patient, alive_at, result)
         if worker.is_cancelled:
             return
         if result is not self.prediction:  # (the first prediction may have been shown on mount)
@@ -174,6 +203,29 @@ class MainScreen(Screen):
         result.scenarios.compute()
         if not worker.is_cancelled:
             self.app.call_from_thread(self._scenarios_ready, result)
+        if self.COMPUTE_AHEAD:
+            self._compute_ahead(worker, patient, alive_at)
+
+    def _compute_ahead(self, worker: Worker[None], patient: Patient, alive_at: float | None) -> None:
+        """While the screen is idle, predict the inputs one pick away (each pick list's other values: 12
+        predictions, 50-80 ms of one thread), so that the next change shows without waiting for
+        ``predict``; any new input stops this (between two predictions). The same inputs, draws and seed
+        give the same prediction, so a kept one is exactly what ``predict`` would return."""
+        for other in one_pick_away(patient):
+            if worker.is_cancelled:
+                return
+            kept = self._ahead.get((other, alive_at))
+            if kept is None:
+                kept = predict(other, draws=self.draws, seed=self.seed, alive_at_months=alive_at)
+            self._keep(other, alive_at, kept)  # (kept ones too: the most recent are the ones kept)
+
+    def _keep(self, patient: Patient, alive_at: float | None, result: Prediction) -> None:
+        """Keep a prediction for this screen's draws and seed (the :data:`KEEP_AHEAD` most recent)."""
+        with self._ahead_lock:
+            self._ahead.pop((patient, alive_at), None)
+            self._ahead[(patient, alive_at)] = result
+            while len(self._ahead) > KEEP_AHEAD:
+                del self._ahead[next(iter(self._ahead))]
 
     def _deliver(self, patient: Patient, alive_at: float | None, result: Prediction) -> None:
         if (patient, alive_at) == (self.patient, self.alive_at):  # a result for inputs since changed is dropped
