@@ -687,3 +687,20 @@ async def test_without_computing_ahead_only_what_is_shown_is_kept(monkeypatch):
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(app, pilot)
         assert list(app.screen._ahead) == [(Patient(), None)]
+
+
+def test_fewer_predictions_are_kept_with_more_draws():
+    from blinacalc.tui.screens.main import KEEP_AHEAD, keep_ahead
+
+    assert keep_ahead(300) == keep_ahead(2000) == KEEP_AHEAD
+    assert keep_ahead(5000) == 6 and keep_ahead(100_000) == 2
+    assert all(keep_ahead(d) * d <= KEEP_AHEAD * 2000 or keep_ahead(d) == 2 for d in range(100, 100_001, 997))
+
+
+async def test_nothing_is_computed_ahead_with_many_draws():
+    from blinacalc.tui.screens.main import AHEAD_DRAWS
+
+    app = make_app(Patient(), draws=AHEAD_DRAWS + 1000)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        assert list(app.screen._ahead) == [(Patient(), None)]

@@ -42,7 +42,17 @@ STALE_AFTER = 0.08  # seconds: a result that takes longer is marked as updating 
 # frame shows it; if it is later than this (the draws are being built: the first run ever) the screen is
 # shown marked "updating…" and the result follows.
 FIRST_WAIT = 0.15
-KEEP_AHEAD = 16  # predictions kept by a screen: each holds its OS draws (2 MB at 2,000 draws) for its scenarios
+# Predictions kept by a screen: each holds its OS draws for its scenarios (2 MB at 2,000 draws), so fewer
+# are kept with more draws (about 32 MB in all); above AHEAD_DRAWS nothing is computed ahead (a prediction's
+# time grows with its draws, and twelve of them would keep a processor busy long after every change).
+KEEP_AHEAD = 16
+AHEAD_DRAWS = 5000
+
+
+def keep_ahead(draws: int) -> int:
+    """How many predictions a screen keeps at ``draws`` draws: :data:`KEEP_AHEAD` at up to 2,000, fewer
+    above (never under 2)."""
+    return max(2, min(KEEP_AHEAD, KEEP_AHEAD * 2000 // draws))
 
 
 def _section(section: C.Section, skip: tuple[type, ...] = ()) -> RenderableType:
@@ -203,7 +213,7 @@ class MainScreen(Screen):
         result.scenarios.compute()
         if not worker.is_cancelled:
             self.app.call_from_thread(self._scenarios_ready, result)
-        if self.COMPUTE_AHEAD:
+        if self.COMPUTE_AHEAD and self.draws <= AHEAD_DRAWS:
             self._compute_ahead(worker, patient, alive_at)
 
     def _compute_ahead(self, worker: Worker[None], patient: Patient, alive_at: float | None) -> None:
@@ -220,11 +230,11 @@ class MainScreen(Screen):
             self._keep(other, alive_at, kept)  # (kept ones too: the most recent are the ones kept)
 
     def _keep(self, patient: Patient, alive_at: float | None, result: Prediction) -> None:
-        """Keep a prediction for this screen's draws and seed (the :data:`KEEP_AHEAD` most recent)."""
+        """Keep a prediction for this screen's draws and seed (the :func:`keep_ahead` most recent)."""
         with self._ahead_lock:
             self._ahead.pop((patient, alive_at), None)
             self._ahead[(patient, alive_at)] = result
-            while len(self._ahead) > KEEP_AHEAD:
+            while len(self._ahead) > keep_ahead(self.draws):
                 del self._ahead[next(iter(self._ahead))]
 
     def _deliver(self, patient: Patient, alive_at: float | None, result: Prediction) -> None:
