@@ -172,14 +172,14 @@ class Grid:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
     def save(self) -> None:
-        """Keep every setting computed or read so far on disk for the next run, if any was computed."""
-        done = {
-            key: f.result()
-            for key, f in self._futures.items()
-            if f.done() and not f.cancelled() and f.exception() is None
-        }
-        if self._file is not None and done.keys() - self._kept.keys():
-            gridcache.save(self._file, self._kept | done)
+        """Keep the settings on disk for the next run, if any was computed: every setting of each
+        combination of known continuous factors this run used, the missing ones computed now (so that the
+        file does not show which grid values a cohort's rows were near: ``gridcache``, privacy)."""
+        if self._file is None or not (self._futures.keys() - self._kept.keys()):
+            return
+        for known in {known for known, _ in self._futures}:
+            self._submit(known, np.array(list(np.ndindex(*self._shape(known))), dtype=int).reshape(-1, len(known)))
+        gridcache.save(self._file, self._kept | {key: f.result() for key, f in self._futures.items()})
 
     def _shape(self, known: tuple[bool, ...]) -> tuple[int, ...]:
         return tuple(len(GRID[n]) if k else 1 for n, k in zip(self.names, known, strict=True))

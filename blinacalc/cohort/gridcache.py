@@ -8,8 +8,15 @@ file (whose name digests the evidence, the fit, the factor table, the model code
 and the code below, so a stale file is never read. A file that is missing, damaged or of other shapes is
 ignored (and replaced at the end of the run): it is never the only copy of anything.
 
-File: a magic line, a JSON header line ``{"width": W, "patterns": P, "settings": [[known, node], ...]}``
-(``known`` 0/1 per continuous factor, ``node`` grid indices), then float64 data (settings, P, W).
+File: a magic line, a JSON header line ``{"width": W, "patterns": P, "settings": [[known, node], ...],
+"digest": D}`` (``known`` 0/1 per continuous factor, ``node`` grid indices, ``D`` the BLAKE2b digest of the
+data), then float64 data (settings, P, W). A file whose data does not match its digest (damaged, cut
+short or longer) is not read: nothing in the data itself would tell a damaged number from a true one.
+
+Privacy: the file holds no patient's values. ``batch`` keeps every setting of each combination of known
+and unknown continuous factors that its file used (computing the missing ones at the end of the first
+run), so the file shows at most which of marrow blasts and age were known in some row, never a value or
+a range of values.
 """
 
 from __future__ import annotations
@@ -27,7 +34,7 @@ from blinacalc._fs import write_atomic
 FORMAT = 1
 KEEP = 4  # files kept; older ones are removed
 _MAGIC = b"blinacalc-grid\n"
-_MAX_HEADER_BYTES = 16_384
+_MAX_HEADER_BYTES = 16_384  # 35 settings take about 1,500
 _MAX_FILE_BYTES = 128_000_000  # 35 settings x 81 patterns x 690 numbers x 8 bytes is about 16 MB
 # What a setting's numbers depend on beyond the draws (the draws file's name covers those).
 _FINGERPRINTED = (
@@ -70,13 +77,19 @@ def load(path: Path, patterns: int, width: int) -> dict[Key, np.ndarray]:
             keys: list[Key] = [
                 (tuple(bool(k) for k in known), tuple(int(i) for i in node)) for known, node in header["settings"]
             ]
-            data = np.fromfile(fh, dtype="<f8")
-        if data.size != len(keys) * patterns * width:
+            body = fh.read(len(keys) * patterns * width * 8 + 1)
+        if len(body) != len(keys) * patterns * width * 8 or _digest(body) != header["digest"]:
             return {}
-        tables = data.reshape(len(keys), patterns, width)
+        tables = np.frombuffer(body, dtype="<f8").reshape(len(keys), patterns, width)
         return dict(zip(keys, tables, strict=True))
-    except (OSError, ValueError, KeyError, TypeError):
+    except Exception:  # a cache is never fatal: anything unexpected in it (deep JSON, 1e400, ...) is ignored
         return {}
+
+
+def _digest(body: bytes) -> str:
+    h = hasher()
+    h.update(body)
+    return h.hexdigest()
 
 
 def save(path: Path, settings: dict[Key, np.ndarray]) -> None:
@@ -84,12 +97,13 @@ def save(path: Path, settings: dict[Key, np.ndarray]) -> None:
     time, nothing else. Keeps the :data:`KEEP` newest grid files."""
     keys = sorted(settings)
     first = settings[keys[0]]
-    header = {
+    header: dict[str, object] = {
         "patterns": first.shape[0],
         "width": first.shape[1],
         "settings": [[[int(k) for k in known], [int(i) for i in node]] for known, node in keys],
     }
     body = np.ascontiguousarray(np.stack([settings[k] for k in keys]), dtype="<f8").tobytes()
+    header["digest"] = _digest(body)
     try:
         write_atomic(path, _MAGIC + json.dumps(header).encode() + b"\n" + body)
         old = sorted(path.parent.glob("grid-*.bin"), key=lambda p: p.stat().st_mtime, reverse=True)

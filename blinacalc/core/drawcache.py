@@ -89,7 +89,7 @@ class DrawCache:
             if offset != data.size:
                 return None
             return _from_arrays(arrays, draws)
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        except Exception:  # a cache is never fatal: anything unexpected in it (deep JSON, ...) is ignored
             return None
 
     def save(self, path: Path, ds: D.DrawSet) -> None:

@@ -45,7 +45,16 @@ def test_seed_and_draws_get_their_own_file(cache_dir):
     assert len(list(cache_dir.glob("draws-*.bin"))) == 2
 
 
-@pytest.mark.parametrize("damage", [b"", b"blinacalc-draws\n{not json", b"blinacalc-draws\n{}\n" + b"\0" * 8, b"junk"])
+@pytest.mark.parametrize(
+    "damage",
+    [
+        b"",
+        b"blinacalc-draws\n{not json",
+        b"blinacalc-draws\n{}\n" + b"\0" * 8,
+        b"junk",
+        b"blinacalc-draws\n" + b"[" * 3000 + b"\n",  # deeper than the JSON parser's recursion
+    ],
+)
 def test_a_damaged_file_is_rebuilt(cache_dir, damage):
     built = _fresh(Patient(t411=True))
     (path,) = cache_dir.glob("draws-*.bin")

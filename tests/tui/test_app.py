@@ -704,3 +704,16 @@ async def test_nothing_is_computed_ahead_with_many_draws():
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(app, pilot)
         assert list(app.screen._ahead) == [(Patient(), None)]
+
+
+async def test_the_plot_and_its_legend_can_be_selected_and_copied():
+    """Selecting the plot or the legend copies their characters, as with any text widget."""
+    from textual.selection import Selection
+
+    app = make_app(Patient(ecog=1), draws=DRAWS)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        plot = app.screen.query_one("#os-plot").get_selection(Selection(None, None))
+        assert plot is not None and "100% ┤" in plot[0] and "months" in plot[0]
+        legend = app.screen.query_one("#os-legend").get_selection(Selection(None, None))
+        assert legend is not None and "this patient" in legend[0] and "95% interval" in legend[0]

@@ -12,7 +12,7 @@ from rich.text import Text
 from textual.css.styles import RulesMap
 from textual.strip import Strip
 from textual.style import Style
-from textual.visual import RenderOptions, RichVisual, Visual
+from textual.visual import RenderOptions, RichVisual, Visual, visualize
 from textual.widget import Widget
 from textual.widgets import Static
 
@@ -70,10 +70,12 @@ class ResultView(Static):
         if isinstance(content, Text) and isinstance(shown, Text) and _same_text(content, shown):
             return  # the same text and styles (a legend whose curves did not change): nothing to draw
         width, height = self.content_size
-        rendered = _Rendered(self, content)
+        # A rich Text becomes Textual content (cheap to measure, and its words can be selected and copied);
+        # anything else is rendered once (_Rendered).
+        visual = visualize(self, content) if isinstance(content, Text) else _Rendered(self, content)
         # (the styles are what Textual itself passes here, in Widget.get_content_height)
-        same = bool(width) and rendered.get_height(self.styles, width) == height  # type: ignore[arg-type]
-        self._rendered = rendered
+        same = bool(width) and visual.get_height(self.styles, width) == height  # type: ignore[arg-type]
+        self._rendered = visual if isinstance(visual, _Rendered) else None
         self.update(content, layout=not same)
 
     def render(self) -> Visual:

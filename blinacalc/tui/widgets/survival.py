@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
+from textual.selection import Selection
 from textual.strip import Strip
 from textual.widget import Widget
 
@@ -41,13 +42,19 @@ class SurvivalPlot(Widget):
         self.refresh()
 
     def render_line(self, y: int) -> Strip:
-        width, height = self.size
+        width, height = self.content_size
         base = self.visual_style.rich_style
         key = (width, height, base)
         if self._drawn != key:
             self._strips = self._lines(width, height, base)
             self._drawn = key
         return self._strips[y] if 0 <= y < len(self._strips) else Strip.blank(width, base)
+
+    def get_selection(self, selection: Selection) -> tuple[str, str] | None:
+        """The plot's characters under a selection (for copying), as Textual gives a text widget's."""
+        if not self._strips:
+            return None
+        return selection.extract("\n".join(strip.text for strip in self._strips)), "\n"
 
     def _lines(self, width: int, height: int, base: Style) -> list[Strip]:
         if not self._series or width <= 0:
