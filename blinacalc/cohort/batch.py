@@ -460,17 +460,12 @@ def run(
     pending: deque[_Chunk] = deque()
 
     def finish(chunk: _Chunk) -> None:
+        texts = [blanks] * len(chunk.raws)
         if chunk.good.size:
             assert grid is not None and chunk.plan is not None
             numbers = _format_block(grid.numbers(chunk.patterns, chunk.values, chunk.plan))
-            if chunk.good.size == len(chunk.raws):
-                texts = numbers
-            else:
-                texts = [blanks] * len(chunk.raws)
-                for i, row in zip(chunk.good.tolist(), numbers, strict=True):
-                    texts[i] = row
-        else:
-            texts = [blanks] * len(chunk.raws)
+            for i, row in zip(chunk.good.tolist(), numbers, strict=True):
+                texts[i] = row
         write(chunk.raws, texts, chunk.errors)
         result.rows += len(chunk.raws)
         if on_progress is not None:
@@ -491,10 +486,10 @@ def run(
                         raws[i] = (raw + [""] * width)[:width]  # keep the columns aligned
             patterns, values = cells.read(raws)
             ok = (patterns >= 0) & ~np.isinf(values).any(axis=1)
-            for i in np.flatnonzero(~ok | np.array([e != "" for e in errors])).tolist():
+            ok[[i for i, error in enumerate(errors) if error]] = False  # (rows of the wrong width)
+            for i in np.flatnonzero(~ok).tolist():
                 if not errors[i]:
                     errors[i] = cells.refusal(raws[i])
-                ok[i] = False
                 result.refused += 1
                 if result.refused <= MAX_REPORTED:
                     on_refused(f"line {records[i][0]}: {errors[i]}")
