@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from blinacalc.core import model
+from blinacalc.core import drawcache, model
 
 
 @pytest.fixture(autouse=True)
@@ -15,3 +15,13 @@ def isolated_home(tmp_path_factory, monkeypatch):
         monkeypatch.delenv(var, raising=False)
     yield home
     model.use_disk_cache(None)
+
+
+@pytest.fixture
+def cache_dir(tmp_path):
+    """The draws (and what is kept beside them) on disk in a temp folder, nothing held in memory."""
+    drawcache.clear()
+    model.use_disk_cache(tmp_path)
+    yield tmp_path
+    model.use_disk_cache(None)
+    drawcache.clear()

@@ -66,10 +66,8 @@ def add_patient_flags(parser: argparse.ArgumentParser, *, scenario: bool = False
         group.add_argument(
             "--scenario", metavar="NAME", help="start from a saved scenario; factor flags given as well override it"
         )
-    for f in F.factors():
-        group.add_argument(
-            f.flag, dest=f.name, metavar=f.metavar, help=f.help.replace("%", "%%")
-        )  # argparse formats help
+    for f in F.factors():  # (argparse %-formats help texts)
+        group.add_argument(f.flag, dest=f.name, metavar=f.metavar, help=f.help.replace("%", "%%"))
     if scenario:
         group.add_argument(
             "--alive-at",

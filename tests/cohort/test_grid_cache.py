@@ -16,15 +16,6 @@ DRAWS = 200
 ROWS = np.array([3, 40, 80, 12]), np.array([[10.0, 30.0], [np.nan, 55.5], [73.2, np.nan], [np.nan, np.nan]])
 
 
-@pytest.fixture
-def cache_dir(tmp_path):
-    drawcache.clear()
-    model.use_disk_cache(tmp_path)
-    yield tmp_path
-    model.use_disk_cache(None)
-    drawcache.clear()
-
-
 def _numbers(seed: int = 0, rows: tuple[np.ndarray, np.ndarray] = ROWS) -> tuple[np.ndarray, int]:
     """The rows' numbers from a new Grid (as one batch run), kept on disk at the end; and how many settings
     were computed rather than read."""

@@ -13,15 +13,6 @@ from blinacalc.core.patient import Patient
 DRAWS = 200
 
 
-@pytest.fixture
-def cache_dir(tmp_path):
-    drawcache.clear()
-    model.use_disk_cache(tmp_path)
-    yield tmp_path
-    model.use_disk_cache(None)
-    drawcache.clear()
-
-
 def _fresh(patient: Patient, seed: int = 3) -> dict:
     drawcache.clear()
     return model.predict(patient, draws=DRAWS, seed=seed).to_dict()

@@ -195,15 +195,8 @@ class MainScreen(Screen):
         compute its scenarios, then compute ahead the inputs one pick away (:meth:`_compute_ahead`)."""
         worker = get_current_worker()
         if first is not None:
-            result = first.result()
-        else:
-            kept = self._ahead.get((patient, alive_at))
-            result = (
-                kept
-                if kept is not None
-                else predict(patient, draws=self.draws, seed=self.seed, alive_at_months=alive_at)
-            )
-        self._keep(patient, alive_at, result)
+            self._keep(patient, alive_at, first.result())
+        result = self._prediction(patient, alive_at)
         if worker.is_cancelled:
             return
         if result is not self.prediction:  # (the first prediction may have been shown on mount)
@@ -224,10 +217,15 @@ class MainScreen(Screen):
         for other in one_pick_away(patient):
             if worker.is_cancelled:
                 return
-            kept = self._ahead.get((other, alive_at))
-            if kept is None:
-                kept = predict(other, draws=self.draws, seed=self.seed, alive_at_months=alive_at)
-            self._keep(other, alive_at, kept)  # (kept ones too: the most recent are the ones kept)
+            self._prediction(other, alive_at)
+
+    def _prediction(self, patient: Patient, alive_at: float | None) -> Prediction:
+        """The kept prediction for these inputs, or a new one; kept either way as the most recent."""
+        result = self._ahead.get((patient, alive_at))
+        if result is None:
+            result = predict(patient, draws=self.draws, seed=self.seed, alive_at_months=alive_at)
+        self._keep(patient, alive_at, result)
+        return result
 
     def _keep(self, patient: Patient, alive_at: float | None, result: Prediction) -> None:
         """Keep a prediction for this screen's draws and seed (the :func:`keep_ahead` most recent)."""
