@@ -1,7 +1,8 @@
-"""``@value_type`` behaves as ``@dataclass(frozen=True, slots=True)`` does (it only shares three methods)."""
+"""``@value_type`` behaves as ``@dataclass(frozen=True, slots=True)`` does (its methods are shared, not compiled)."""
 
 from __future__ import annotations
 
+import copy
 import pickle
 from dataclasses import FrozenInstanceError, asdict, dataclass, field, fields, replace
 
@@ -52,6 +53,47 @@ def test_frozen_slotted_and_a_dataclass_still():
     assert replace(o, x=3.0) == Ours(3.0, (2,), "other note")
     assert asdict(o) == {"x": 1.0, "y": (2,), "note": "n"}
     assert pickle.loads(pickle.dumps(o)) == o
+    assert copy.copy(o) == o and copy.deepcopy(o) == o and copy.deepcopy(o).note == "n"
+    with pytest.raises(FrozenInstanceError):
+        del o.x
+
+
+def test_arguments_as_the_generated_init_takes_them():
+    assert Ours(1.0) == Ours(x=1.0) == Ours(1.0, ()) == Ours(y=(), x=1.0)
+    assert Ours(1.0, note="n").note == "n" and Ours(1.0).note == ""
+    for args, kwargs, message in [
+        ((), {}, "missing required argument: 'x'"),
+        ((1.0,), {"x": 2.0}, "multiple values for argument 'x'"),
+        ((1.0,), {"z": 2.0}, "unexpected keyword argument 'z'"),
+        ((1.0, (), "", 4), {}, "takes 3 arguments but 4 were given"),
+    ]:
+        with pytest.raises(TypeError, match=message):
+            Ours(*args, **kwargs)
+        with pytest.raises(TypeError):  # (the same calls are refused by the generated __init__)
+            Theirs(*args, **kwargs)
+
+
+def test_post_init_runs_after_the_fields_are_set():
+    seen = []
+
+    @value_type
+    class Checked:
+        x: int
+
+        def __post_init__(self) -> None:
+            seen.append(self.x)
+            if self.x < 0:
+                raise ValueError("negative")
+
+    assert Checked(3).x == 3 and seen == [3]
+    with pytest.raises(ValueError):
+        Checked(-1)
+
+
+def test_fields_the_shared_init_cannot_take_are_refused():
+    for spec in (field(default_factory=list), field(default=0, init=False), field(default=0, kw_only=True)):
+        with pytest.raises(TypeError, match="plain fields"):
+            value_type(type("Odd", (), {"__annotations__": {"x": "int"}, "x": spec}))
 
 
 def test_a_class_with_its_own_comparison_is_refused():
