@@ -7,8 +7,8 @@ Run:  python benchmarks/run.py            (full: a few minutes)
 Medians over repeated runs; ratios are taken from runs alternated side by side (the summary commands
 against a bare `import rich.console, numpy` process, the TUI's first result against a bare Textual app's
 first paint), so they hold on a noisy machine. Nothing here asserts a time: shared machines are noisy, so
-budgets are read by people (docs/performance.md), not enforced by tests. Runs use a throw-away
-BLINACALC_HOME.
+budgets are read by people (docs/performance.md), not enforced by tests. Runs use a throw-away home,
+found as a user's commands find theirs (through platformdirs; on Linux the XDG variables point it here).
 """
 
 from __future__ import annotations
@@ -69,9 +69,25 @@ BUDGETS = {
 }
 
 
-def _env() -> dict[str, str]:
+def _home(folder: str) -> dict[str, str]:
+    """Environment variables that keep blinacalc's settings, scenarios and cache in ``folder``. On Linux the
+    XDG ones, so that the commands find their folders as a user's do, through platformdirs (importing it is
+    about 4.5 ms of every command; runs before 2026-11-22's third session used $BLINACALC_HOME, which skips
+    it); elsewhere platformdirs ignores them, so $BLINACALC_HOME (never the user's own folders)."""
+    if sys.platform == "linux":
+        return {
+            name: os.path.join(folder, name.lower()) for name in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME")
+        }
+    return {"BLINACALC_HOME": folder}
+
+
+def _env(home: str | None = None) -> dict[str, str]:
+    """This process's environment for a measured command (with ``home``: that throw-away home instead)."""
     env = dict(os.environ)
     env.pop("PYTHONDONTWRITEBYTECODE", None)  # measure what an installed wheel does: with bytecode
+    if home is not None:
+        env.pop("BLINACALC_HOME", None)
+        env.update(_home(home))
     return env
 
 
@@ -151,7 +167,7 @@ def predict_latency(runs: int, classes: int) -> dict[str, Any]:
 
 # Launch to the first frame showing a result, as `blinacalc` starts (blinacalc.cli.run, then cli/tui.py): the
 # allocator prepared, the first prediction started before Textual is imported
-# (blinacalc.tui.first), the draws read from BLINACALC_HOME's cache.
+# (blinacalc.tui.first), the draws read from the throw-away home's cache.
 TUI_FIRST = """
 import asyncio, sys, time
 t0 = time.perf_counter()
@@ -293,7 +309,7 @@ def tui_latency(runs: int, changes: int) -> dict[str, Any]:
     ever = []
     for _ in range(runs):  # the first run ever: nothing cached yet
         with tempfile.TemporaryDirectory(prefix="blinacalc-bench-home-") as home:
-            ever.append(float(_checked(ours, {**_env(), "BLINACALC_HOME": home})))
+            ever.append(float(_checked(ours, _env(home))))
     times = asyncio.run(_tui_changes(changes))
     computed = asyncio.run(_tui_changes(changes, ahead=False))
     f, b, w = statistics.median(first), statistics.median(floor), statistics.median(widgets)
@@ -323,7 +339,7 @@ def batch_throughput(rows: int) -> dict[str, Any]:
     folder = Path(tempfile.mkdtemp(prefix="blinacalc-batch-"))
     try:
         source = _cohort_file(rows, rng, folder)
-        env = {**_env(), "BLINACALC_HOME": str(folder / "home")}
+        env = _env(str(folder / "home"))
         first = _batch_run(rows, source, folder, env)
         later = _batch_run(rows, source, folder, env)
     finally:
@@ -379,7 +395,8 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="fewer repeats; under a minute")
     parser.add_argument("--json", action="store_true", help="print a JSON record instead of the table")
     args = parser.parse_args()
-    os.environ["BLINACALC_HOME"] = tempfile.mkdtemp(prefix="blinacalc-bench-")
+    os.environ.pop("BLINACALC_HOME", None)
+    os.environ.update(_home(tempfile.mkdtemp(prefix="blinacalc-bench-")))
     runs = 3 if args.quick else 15
     record: dict[str, Any] = {
         "schema": "blinacalc.benchmark/1",
