@@ -107,6 +107,21 @@ def test_markdown_text_cannot_open_a_tag_link_or_cell(text):
             assert i > 0 and out[i - 1] == "\\", (text, out)
 
 
+@pytest.mark.parametrize("title", ["[bold]Table 3[/bold] :smile:", "HR [95% CI]", "[/]", ":cross_mark: ok"])
+def test_a_rich_table_title_is_text_never_markup(title):
+    """Titles, as cells, reach rich as Text: never read as markup or emoji codes (a title in brackets
+    lost its words, an unbalanced one raised), and drawn in italics."""
+    from rich.console import Console
+
+    from blinacalc.report import richview
+
+    console = Console(width=100, color_system="truecolor")
+    segments = list(console.render(richview.table(C.Table(("A" * 40, "B"), (("1", "2"),), title=title))))
+    first = segments[: [seg.text for seg in segments].index("\n")]
+    assert "".join(seg.text for seg in first).strip() == title
+    assert all(seg.style is not None and seg.style.italic for seg in first if seg.text.strip())
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.text(max_size=80))
 def test_a_label_is_refused_cleanly_or_stored_as_plain_data(text):
