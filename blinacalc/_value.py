@@ -104,6 +104,9 @@ def value_type(cls: type[T]) -> type[T]:
     own = set(_SHARED) & set(vars(cls))
     if own:
         raise TypeError(f"{cls.__name__} defines {sorted(own)}: use @dataclass for it")
+    if cls.__doc__ is None:  # (else dataclasses builds one from inspect.signature: without an __init__ of
+        # its own, that parses object's text signature with the tokenizer, 1-2 ms the first time)
+        cls.__doc__ = f"{cls.__name__}({', '.join(vars(cls).get('__annotations__', {}))})"
     out: Any = dataclass(init=False, repr=False, eq=False, slots=True)(cls)
     made = fields(out)
     odd = [f.name for f in made if f.default_factory is not MISSING or not f.init or f.kw_only]

@@ -58,6 +58,19 @@ def test_frozen_slotted_and_a_dataclass_still():
         del o.x
 
 
+def test_a_class_without_a_docstring_gets_one_naming_its_fields():
+    """(Built here: dataclasses would build it from the signature, parsing object's with the tokenizer.)"""
+    assert Ours.__doc__ == "Ours(x, y, note)"
+
+    @value_type
+    class Documented:
+        """Its own words."""
+
+        x: int
+
+    assert Documented.__doc__ == "Its own words."
+
+
 def test_arguments_as_the_generated_init_takes_them():
     assert Ours(1.0) == Ours(x=1.0) == Ours(1.0, ()) == Ours(y=(), x=1.0)
     assert Ours(1.0, note="n").note == "n" and Ours(1.0).note == ""
