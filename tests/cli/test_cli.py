@@ -96,25 +96,6 @@ def test_every_help_page_prints(capsys):
             assert "marrow blasts" in out.lower() and "%" in out
 
 
-@pytest.mark.parametrize("columns", ["", "40", "200", "0", "wide"])
-def test_help_is_as_wide_as_argparse_makes_it(columns, capsys, monkeypatch):
-    """Our help formatter takes its width without importing shutil (speed), and the same width as
-    argparse's own: $COLUMNS when it is a positive number, else the terminal's (none here: 80)."""
-    import argparse
-
-    from blinacalc.cli import common
-
-    monkeypatch.setenv("COLUMNS", columns)
-    assert common.terminal_columns() == (int(columns) if columns.isdigit() and int(columns) > 0 else 80)
-    pages = []
-    for formatter in (common.HelpFormatter, argparse.HelpFormatter):
-        monkeypatch.setattr(common, "HelpFormatter", formatter)  # the parsers' default formatter
-        with pytest.raises(SystemExit):
-            main(["summary", "--help"])
-        pages.append(capsys.readouterr().out)
-    assert pages[0] == pages[1] and "--marrow-blasts" in pages[0]
-
-
 def test_a_command_parses_the_same_with_only_its_own_flags_built():
     """build(only=...) leaves the other commands' flags out (speed); the command list is complete, and a
     command's arguments parse the same either way."""
