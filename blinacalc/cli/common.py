@@ -7,12 +7,11 @@ characters as escapes (text from users and files is data).
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Callable
 from enum import IntEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from blinacalc.core import factors as F
 from blinacalc.core.defaults import DEFAULT_DRAWS, DRAWS_RANGE, HORIZON
@@ -48,36 +47,8 @@ FLAGS = {
 }
 
 
-def terminal_columns() -> int:
-    """The terminal's width as ``shutil.get_terminal_size`` reads it (``$COLUMNS``, else standard output's
-    terminal, else 80), without importing ``shutil`` (with ``bz2``, ``lzma`` and ``zlib``: about 2 ms)."""
-    try:
-        columns = int(os.environ["COLUMNS"])
-    except (KeyError, ValueError):
-        columns = 0
-    if columns <= 0:
-        try:
-            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
-        except (AttributeError, ValueError, OSError):
-            columns = 0
-    return columns or 80
-
-
-class HelpFormatter(argparse.HelpFormatter):
-    """argparse's help formatter at argparse's width. argparse builds one for every flag it is given (to
-    check the flag's metavar), and sizes each by ``shutil.get_terminal_size``: importing ``shutil`` was 2 ms
-    of every command's start, for help that only ``--help`` prints."""
-
-    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24, width: int | None = None):
-        super().__init__(prog, indent_increment, max_help_position, terminal_columns() - 2 if width is None else width)
-
-
 class Parser(argparse.ArgumentParser):
     """argparse that reports usage errors as one line on stderr with exit code 2."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("formatter_class", HelpFormatter)
-        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> None:  # type: ignore[override]  # argparse declares NoReturn
         self.exit(ExitCode.USAGE, f"{self.prog}: error: {message}\n")
