@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import pickle
 from dataclasses import FrozenInstanceError, asdict, dataclass, field, fields, replace
+from typing import ClassVar
 
 import pytest
 
@@ -63,6 +64,13 @@ def test_a_class_without_a_docstring_gets_one_naming_its_fields():
     assert Ours.__doc__ == "Ours(x, y, note)"
 
     @value_type
+    class WithClassVar:
+        kind: ClassVar[str] = "k"
+        x: int
+
+    assert WithClassVar.__doc__ == "WithClassVar(x)" and WithClassVar(1).kind == "k"
+
+    @value_type
     class Documented:
         """Its own words."""
 
@@ -107,6 +115,12 @@ def test_fields_the_shared_init_cannot_take_are_refused():
     for spec in (field(default_factory=list), field(default=0, init=False), field(default=0, kw_only=True)):
         with pytest.raises(TypeError, match="plain fields"):
             value_type(type("Odd", (), {"__annotations__": {"x": "int"}, "x": spec}))
+    with pytest.raises(TypeError, match="plain fields"):
+        value_type(type("Odd", (), {"__annotations__": {"x": "int", "y": "InitVar[int]"}}))
+    with pytest.raises(TypeError, match="non-default argument 'y' follows default argument"):
+        value_type(type("Odd", (), {"__annotations__": {"x": "int", "y": "int"}, "x": 0}))
+    with pytest.raises(TypeError, match="non-default argument 'y' follows default argument"):
+        dataclass(frozen=True, slots=True)(type("Odd", (), {"__annotations__": {"x": "int", "y": "int"}, "x": 0}))
 
 
 def test_a_class_with_its_own_comparison_is_refused():
