@@ -178,10 +178,24 @@ def predict_latency(runs: int, classes: int) -> dict[str, Any]:
     }
 
 
+# How the two launches below end: the app started and timed to its first frame showing a result.
+_FIRST_RESULT = """
+from frames import record_frames
+from blinacalc.tui.app import make_app
+async def main():
+    app = make_app(**extra)
+    frames = record_frames(app)
+    async with app.run_test(size=(120, 40)) as pilot:
+        while not any(p is not None for _, p in frames):
+            await asyncio.sleep(0.002)
+        print(next(t for t, p in frames if p is not None) - t0)
+asyncio.run(main())
+"""
 # Launch to the first frame showing a result, as `blinacalc` starts (blinacalc.cli.run, then cli/tui.py): the
 # allocator prepared, the first prediction started before Textual is imported
 # (blinacalc.tui.first), the draws read from the throw-away home's cache.
-TUI_FIRST = """
+TUI_FIRST = (
+    """
 import asyncio, sys, time
 t0 = time.perf_counter()
 sys.path.insert(0, sys.argv[1])
@@ -199,23 +213,16 @@ try:
     extra = {"first": start(Patient(), 2000, 0, None)}
 except ImportError:
     extra = {}
-from frames import record_frames
-from blinacalc.tui.app import make_app
-async def main():
-    app = make_app(**extra)
-    frames = record_frames(app)
-    async with app.run_test(size=(120, 40)) as pilot:
-        while not any(p is not None for _, p in frames):
-            await asyncio.sleep(0.002)
-        print(next(t for t, p in frames if p is not None) - t0)
-asyncio.run(main())
 """
+    + _FIRST_RESULT
+)
 # The same launch with blinacalc's computing already done when the clock starts (numpy, the model and the
 # report code imported, the draws read, the first prediction made): what is left is the screen as blinacalc
 # builds it (importing the TUI's modules and the Textual widgets they use, then composing, styling, laying
 # out and drawing its 99 widgets). Beside the bare app's floor it says how much of the first result is the
 # screen itself, whatever the computing costs.
-TUI_SCREEN = """
+TUI_SCREEN = (
+    """
 import asyncio, sys, time
 sys.path.insert(0, sys.argv[1])
 from blinacalc.cli import prepare_memory
@@ -228,18 +235,11 @@ import blinacalc.tui, blinacalc.report.content, blinacalc.report.evidenceview, b
 use_disk_cache(Store().paths.cache)
 first = Future()
 first.set_result(predict(Patient(), draws=2000, seed=0))
+extra = {"first": first}
 t0 = time.perf_counter()
-from frames import record_frames
-from blinacalc.tui.app import make_app
-async def main():
-    app = make_app(first=first)
-    frames = record_frames(app)
-    async with app.run_test(size=(120, 40)) as pilot:
-        while not any(p is not None for _, p in frames):
-            await asyncio.sleep(0.002)
-        print(next(t for t, p in frames if p is not None) - t0)
-asyncio.run(main())
 """
+    + _FIRST_RESULT
+)
 # The floor: a bare Textual app showing one Static, launch to its first frame, measured the same way.
 TEXTUAL_FIRST = """
 import asyncio, sys, time

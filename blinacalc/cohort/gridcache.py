@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from blinacalc._digest import hasher
+from blinacalc._digest import digest, hasher
 from blinacalc._fs import write_atomic
 
 FORMAT = 1
@@ -78,18 +78,12 @@ def load(path: Path, patterns: int, width: int) -> dict[Key, np.ndarray]:
                 (tuple(bool(k) for k in known), tuple(int(i) for i in node)) for known, node in header["settings"]
             ]
             body = fh.read(len(keys) * patterns * width * 8 + 1)
-        if len(body) != len(keys) * patterns * width * 8 or _digest(body) != header["digest"]:
+        if len(body) != len(keys) * patterns * width * 8 or digest(body) != header["digest"]:
             return {}
         tables = np.frombuffer(body, dtype="<f8").reshape(len(keys), patterns, width)
         return dict(zip(keys, tables, strict=True))
     except Exception:  # a cache is never fatal: anything unexpected in it (deep JSON, 1e400, ...) is ignored
         return {}
-
-
-def _digest(body: bytes) -> str:
-    h = hasher()
-    h.update(body)
-    return h.hexdigest()
 
 
 def save(path: Path, settings: dict[Key, np.ndarray]) -> None:
@@ -103,7 +97,7 @@ def save(path: Path, settings: dict[Key, np.ndarray]) -> None:
         "settings": [[[int(k) for k in known], [int(i) for i in node]] for known, node in keys],
     }
     body = np.ascontiguousarray(np.stack([settings[k] for k in keys]), dtype="<f8").tobytes()
-    header["digest"] = _digest(body)
+    header["digest"] = digest(body)
     try:
         write_atomic(path, _MAGIC + json.dumps(header).encode() + b"\n" + body)
         old = sorted(path.parent.glob("grid-*.bin"), key=lambda p: p.stat().st_mtime, reverse=True)

@@ -46,13 +46,7 @@ class _Rendered(RichVisual):
 
 def _same_text(a: Text, b: Text) -> bool:
     """Rich's ``==`` compares the characters and the styled spans; the rest of what a Text draws here too."""
-    return a == b and (a.style, a.justify, a.overflow, a.no_wrap, a.end) == (
-        b.style,
-        b.justify,
-        b.overflow,
-        b.no_wrap,
-        b.end,
-    )
+    return a == b and all(getattr(a, k) == getattr(b, k) for k in ("style", "justify", "overflow", "no_wrap", "end"))
 
 
 class ResultView(Static):
