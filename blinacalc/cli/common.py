@@ -125,10 +125,10 @@ def refuse(command: str, exc: InputError) -> int:
 
 def emit(command: str, args: argparse.Namespace, report: Report | None, json_data: object) -> int:
     """Write the chosen format to stdout, or atomically to ``-o FILE``."""
-    import json
-
     if args.format == "json":
-        text = json.dumps(json_data, indent=2, allow_nan=False) + "\n"
+        from blinacalc._json import dumps
+
+        text = dumps(json_data) + "\n"
     elif args.output in (None, "-") and args.format == "rich":
         print_rich(report)
         return ExitCode.OK
