@@ -35,7 +35,7 @@ from blinacalc._fs import (
     make_private_dirs,
     write_atomic,
 )
-from blinacalc._text import parse_int
+from blinacalc._text import LazyPattern, parse_int
 from blinacalc._value import value_type
 from blinacalc.core.defaults import DEFAULT_DRAWS, DEFAULT_LANDMARKS, DRAWS_RANGE, LANDMARK_MONTHS, MAX_DRAWS, MIN_DRAWS
 from blinacalc.core.patient import InputError, Patient
@@ -60,15 +60,15 @@ SETTINGS_FORMAT = 1
 MAX_FILE_BYTES = 1_000_000  # settings and scenarios are small; anything larger is not ours
 MAX_NESTING = 32  # deeper JSON/TOML than any file blinacalc writes is refused before parsing
 
-NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,31}")
+NAME_RE = LazyPattern(r"[A-Za-z0-9][A-Za-z0-9._-]{0,31}")
 NAME_RULE = "1-32 letters, digits, '.', '_' or '-', starting with a letter or digit"
 MAX_LABEL = 60
 # Characters that start markup in rich/Textual, HTML or markdown tables: refused in new labels (labels in
 # older files are still shown safely: every face escapes them).
 MARKUP_CHARACTERS = ("[", "]", "<", ">", "{", "}", "|", "`", "\\")
-_MARKUP_RE = re.compile("[" + re.escape("".join(MARKUP_CHARACTERS)) + "]")
+_MARKUP_RE = LazyPattern("[" + re.escape("".join(MARKUP_CHARACTERS)) + "]")
 # A date (21/11/1960, 1960-11-21) or a long run of digits (a record number) is not asked for and not kept.
-_IDENTIFIER_RE = re.compile(r"\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}|\d{6,}")
+_IDENTIFIER_RE = LazyPattern(r"\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}|\d{6,}")
 
 SETTING_KEYS = ("theme", "draws", "landmarks")
 LANDMARK_CHOICES = LANDMARK_MONTHS
