@@ -281,29 +281,33 @@ def predict(
 
     cond_on = landmark if alive_at is None else max(alive_at, landmark)
 
-    def split(rows: slice) -> tuple[tuple[np.ndarray, int], ...]:
-        """Some draws' OS from the landmark with and without CR/CRh, then with MRD response among CR/CRh,
-        each conditioned on being alive at ``cond_on`` (every step is within a draw)."""
+    def split(rows: slice, into: tuple[np.ndarray, ...]) -> int:
+        """Some draws' OS from the landmark with and without CR/CRh, then with MRD response among CR/CRh
+        (every step is within a draw), written into those rows of ``into`` from the landmark's grid index
+        on (returned)."""
         from_landmark, at = condition(os_curves[rows], landmark)
         cr, no_cr = solve_split(from_landmark[:, at:], ds.cr_hr[rows], share[rows])
         cr_mrd, _ = solve_split(cr, ds.mrd_hr[rows], mrd_share)
-        out = []
-        for part in (cr, no_cr, cr_mrd):
-            full = np.ones_like(from_landmark)
-            full[:, at:] = part
-            out.append(condition(full, cond_on))
-        return tuple(out)
+        for whole, part in zip(into, (cr, no_cr, cr_mrd), strict=True):
+            whole[rows, at:] = part
+        return at
 
     def remission() -> dict[str, Endpoint]:
-        """The remission scenarios: the draws split in two halves on two threads, then summarised."""
+        """The remission scenarios: the draws split in two halves on two threads, then each conditioned on
+        being alive at ``cond_on`` and summarised."""
         half = len(os_curves) // 2
-        top, bottom = both(lambda: split(slice(0, half)), lambda: split(slice(half, None)))
-        parts = [(np.concatenate([a, b]), first) for (a, first), (b, _) in zip(top, bottom, strict=True)]
+        wholes = tuple(np.ones_like(os_curves) for _ in range(3))
+        at, _ = both(lambda: split(slice(0, half), wholes), lambda: split(slice(half, None), wholes))
         keys = ("os_if_cr_crh", "os_if_no_cr_crh", "os_if_cr_crh_mrd")
         hrs = (ds.cr_hr, None, ds.mrd_hr)
 
         def summary(j: int) -> Endpoint:
-            return endpoint(parts[j][0], hrs[j], start=parts[j][1], alive_at=cond_on)
+            # Conditioning on the landmark divides by the landmark's column: where that is exactly 1 (every
+            # draw alive there, as from_landmark is) the curves are left as they are, which is the same.
+            curves = wholes[j]
+            same = cond_on == landmark and bool((curves[:, at] == 1.0).all())
+            conditioned, first = (curves, at) if same else condition(curves, cond_on)
+            return endpoint(conditioned, hrs[j], start=first, alive_at=cond_on)
 
         first, rest = both(lambda: summary(0), lambda: [summary(1), summary(2)])
         return dict(zip(keys, (first, *rest), strict=True))
