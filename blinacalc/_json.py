@@ -12,6 +12,7 @@ as it always has.
 from __future__ import annotations
 
 import json
+import math
 from json.encoder import encode_basestring_ascii
 
 _compact = json.JSONEncoder(allow_nan=False).encode  # one C call; items separated by ", "
@@ -73,7 +74,7 @@ def _layout(value: object, newline: str, parts: list[str]) -> None:
         parts.append(encode_basestring_ascii(value))
     elif kind is float:
         assert isinstance(value, float)
-        if value != value or value in (float("inf"), float("-inf")):
+        if not math.isfinite(value):
             raise _NotHandled
         parts.append(float.__repr__(value))
     elif kind is int:

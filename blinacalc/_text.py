@@ -41,7 +41,8 @@ class LazyPattern:
 
 
 _CONTROLS = LazyPattern("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_SIGNS = ("=", "+", "-", "@")
+_FORMULA_START = (*_FORMULA_SIGNS, "\t", "\r")
 _CELL_START = (*_FORMULA_START, "\n")
 _MARKDOWN = LazyPattern(r"([\\`*_\[\]|~])")
 _CONTROLS_IN_CELL = LazyPattern("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
@@ -105,8 +106,7 @@ def parse_decimal(text: str) -> float | None:
 _ROW_UNSAFE = LazyPattern("(?:^|,)[=+\\-@\t\r\n]|[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
-_FORMULA_STARTS = ("=", "+", "-", "@")
-_AFTER_COMMA = tuple("," + c for c in _FORMULA_STARTS)
+_AFTER_COMMA = tuple("," + c for c in _FORMULA_SIGNS)
 
 
 def csv_safe(rows: list[list[str]]) -> bool:
@@ -120,7 +120,7 @@ def csv_joined_safe(text: str) -> bool:
     stricter). A printable text (no control or direction characters, hence no tab or line break) is
     checked by substring search, the rest by one regular expression (about 10x slower)."""
     if text.isprintable():
-        return not text.startswith(_FORMULA_STARTS) and not any(s in text for s in _AFTER_COMMA)
+        return not text.startswith(_FORMULA_SIGNS) and not any(s in text for s in _AFTER_COMMA)
     return _ROW_UNSAFE.search(text) is None
 
 
