@@ -23,23 +23,32 @@ chunk at a time, so memory does not grow with the file.
 from __future__ import annotations
 
 import gc
+import io
 import itertools
 import json
+import mmap
 import operator
 import os
 import re
+import shutil
+import signal
+import stat
+import struct
 import sys
+import tempfile
+import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Generic, TypeVar
+from typing import IO, Any, Generic, NoReturn, TypeVar
 
 import numpy as np
 
 from blinacalc.cohort import CohortFileError, gridcache, tables
-from blinacalc.cohort.read import CohortReader, required_factor_columns
+from blinacalc.cohort.read import MAX_LINE_CHARS, CohortReader, records, required_factor_columns
 from blinacalc.core import factors as F
 from blinacalc.core.defaults import DEFAULT_LANDMARKS
 from blinacalc.core.patient import InputError, Patient, check_value
@@ -158,18 +167,35 @@ class Grid:
 
         self.ds, self.ev = draw_set(draws, seed), load_evidence()
         self.names = tuple(f.name for f in F.continuous())
-        self.settings = 0
+        self.used: set[gridcache.Key] = set()  # the settings rows have used
         self._tables: dict[tuple[bool, ...], tuple[np.ndarray, np.ndarray]] = {}
-        # Settings are numpy work that mostly releases the interpreter lock: one per processor at a time.
-        self._pool = ThreadPoolExecutor(WORKERS, thread_name_prefix="blinacalc-grid")
+        # Settings are numpy work that mostly releases the interpreter lock: one per processor at a time, on
+        # threads started when first needed (none while a run forks its row workers: :meth:`complete`).
+        self._pool: ThreadPoolExecutor | None = None
         self._futures: dict[gridcache.Key, Future[np.ndarray]] = {}
         # Settings computed by earlier runs, kept beside the draws (none when the draws are not kept on disk).
         kept = draws_file(draws, seed)
         self._file = None if kept is None else gridcache.file_for(kept)
         self._kept = {} if self._file is None else gridcache.load(self._file, len(tables.patterns()), tables.WIDTH)
 
+    @property
+    def settings(self) -> int:
+        """How many grid settings rows have used."""
+        return len(self.used)
+
     def close(self) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def complete(self) -> None:
+        """Compute every setting of each combination of known continuous factors used so far, wait for them,
+        and stop the worker threads (started again if a setting is needed later)."""
+        for known in {known for known, _ in self._futures}:
+            self._submit(known, np.array(list(np.ndindex(*self._shape(known))), dtype=int).reshape(-1, len(known)))
+        for future in list(self._futures.values()):
+            future.result()
+        self.close()
 
     def save(self) -> None:
         """Keep the settings on disk for the next run, if any was computed: every setting of each
@@ -177,8 +203,7 @@ class Grid:
         file does not show which grid values a cohort's rows were near: ``gridcache``, privacy)."""
         if self._file is None or not (self._futures.keys() - self._kept.keys()):
             return
-        for known in {known for known, _ in self._futures}:
-            self._submit(known, np.array(list(np.ndindex(*self._shape(known))), dtype=int).reshape(-1, len(known)))
+        self.complete()
         gridcache.save(self._file, self._kept | {key: f.result() for key, f in self._futures.items()})
 
     def _shape(self, known: tuple[bool, ...]) -> tuple[int, ...]:
@@ -197,6 +222,8 @@ class Grid:
                     self._futures[key] = Future()
                     self._futures[key].set_result(self._kept[key])
                 else:
+                    if self._pool is None:
+                        self._pool = ThreadPoolExecutor(WORKERS, thread_name_prefix="blinacalc-grid")
                     self._futures[key] = self._pool.submit(self._compute, known, node)
             out.append(self._futures[key])
         return out
@@ -215,7 +242,7 @@ class Grid:
             if not done[node]:
                 table[(slice(None), *node)] = future.result()
                 done[node] = True
-                self.settings += 1
+                self.used.add((known, node))
         return table
 
     def _groups(self, values: np.ndarray) -> Iterator[tuple[tuple[bool, ...], np.ndarray]]:
@@ -320,6 +347,7 @@ class BatchResult:
     rows: int = 0
     refused: int = 0
     classes: int = 0
+    processes: int = 1  # the run's own and its row workers (:func:`run`)
 
 
 class Predictions(Generic[T]):
@@ -442,81 +470,373 @@ def run(
 ) -> BatchResult:
     """Read ``source``, write one output row per input row to ``out``, in order; return the counts.
 
-    Raises CohortFileError for a file that cannot be used at all (missing columns, not UTF-8, ...).
+    A large file is split at line ends into parts, one per processor: once the first chunk's grid settings
+    are computed (every setting of each combination of known continuous factors it used), the other parts
+    are read, computed and written by forked worker processes into temporary files, which are then copied
+    to ``out`` in order (Linux only; :func:`_parts` says when a file can be split). The output is the same
+    as one process writes. Raises CohortFileError for a file that cannot be used at all (missing columns,
+    not UTF-8, ...).
     """
     reader = CohortReader.open(source, ("id", *required_factor_columns()))
     clash = sorted(set(reader.keys) & set(OUTPUT_COLUMNS))
     if clash:
         reader.close()
         raise CohortFileError(f"{source}: input column {clash[0]!r} has the name of an output column; rename it")
-    grid: Grid | None = None
-    cells = _Reader(reader.keys)
-    result = BatchResult()
-    blanks = [""] * (len(OUTPUT_COLUMNS) - 1)
     header = [*reader.header, *OUTPUT_COLUMNS]
-    width = len(reader.keys)
     write = _csv_writer(out, header) if fmt == "csv" else _json_writer(out, header, reader.keys)
-    # Chunks read ahead while their grid settings are computed on worker threads, then finished in order.
-    pending: deque[_Chunk] = deque()
-
-    def finish(chunk: _Chunk) -> None:
-        texts = [blanks] * len(chunk.raws)
-        if chunk.good.size:
-            assert grid is not None and chunk.plan is not None
-            numbers = _format_block(grid.numbers(chunk.patterns, chunk.values, chunk.plan))
-            for i, row in zip(chunk.good.tolist(), numbers, strict=True):
-                texts[i] = row
-        write(chunk.raws, texts, chunk.errors)
-        result.rows += len(chunk.raws)
-        if on_progress is not None:
-            on_progress(result.rows)
-
+    parts = _parts(source, WORKERS)
+    workers = _Workers(source, parts[1:], fmt, header, reader.keys, on_progress)
+    progress = None if on_progress is None else lambda done: on_progress(done + workers.rows_written())
+    rows = _Rows(reader.keys, write, draws, seed, on_refused, progress)
     # Rows are lists of strings: no reference cycles, but each chunk allocates tens of thousands of them,
     # and the default threshold runs a collection every 700 (about 0.6 s of a 1,000,000-row file).
     thresholds = gc.get_threshold()
     gc.set_threshold(max(thresholds[0], 100_000), *thresholds[1:])
     try:
-        for records in _batched(reader.records()):
-            raws = [raw for _, raw in records]
-            errors = [""] * len(raws)
-            if any(n != width for n in set(map(len, raws))):
-                for i, raw in enumerate(raws):
-                    if len(raw) != width:
-                        errors[i] = f"row: expected {width} fields, got {len(raw)}"
-                        raws[i] = (raw + [""] * width)[:width]  # keep the columns aligned
-            patterns, values = cells.read(raws)
-            ok = (patterns >= 0) & ~np.isinf(values).any(axis=1)
-            ok[[i for i, error in enumerate(errors) if error]] = False  # (rows of the wrong width)
-            for i in np.flatnonzero(~ok).tolist():
-                if not errors[i]:
-                    errors[i] = cells.refusal(raws[i])
-                result.refused += 1
-                if result.refused <= MAX_REPORTED:
-                    on_refused(f"line {records[i][0]}: {errors[i]}")
-            chunk = _Chunk(raws, errors, np.flatnonzero(ok))
-            if chunk.good.size:
-                if grid is None:
-                    grid = Grid(draws, seed)
-                chunk.patterns, chunk.values = patterns[chunk.good], values[chunk.good]
-                chunk.plan = grid.request(chunk.values)
-            pending.append(chunk)
+        if not parts:
+            rows.run(reader.records())
+        else:
+            rows.run(_range_records(source, *parts[0]), after_first=lambda: workers.start(rows))
+            if workers.started:
+                workers.finish(out, rows)
+            else:  # no row of the first chunk needed the grid: the other parts here, one after another
+                for part in parts[1:]:
+                    rows.run(_range_records(source, *part))
+        if rows.grid is not None:
+            rows.grid.save()
+    finally:
+        workers.stop()
+        gc.set_threshold(*thresholds)
+        reader.close()
+        if rows.grid is not None:
+            rows.grid.close()
+    if fmt == "json":
+        out.write(JSON_END)
+    rows.result.classes = 0 if rows.grid is None else rows.grid.settings
+    rows.result.processes = 1 + len(workers.started)
+    return rows.result
+
+
+class _Rows:
+    """Reads rows, computes their numbers and writes them, a chunk at a time, in order: a run's work, or
+    one part's in a worker process."""
+
+    def __init__(
+        self,
+        keys: list[str],
+        write: Writer,
+        draws: int,
+        seed: int,
+        on_refused: Callable[[str], None],
+        on_progress: Callable[[int], None] | None,
+        grid: Grid | None = None,
+    ) -> None:
+        self.cells = _Reader(keys)
+        self.width = len(keys)
+        self.write = write
+        self.draws, self.seed = draws, seed
+        self.on_refused, self.on_progress = on_refused, on_progress
+        self.grid = grid
+        self.result = BatchResult()
+        self._blanks = [""] * (len(OUTPUT_COLUMNS) - 1)
+
+    def run(self, records: Iterator[tuple[int, list[str]]], after_first: Callable[[], None] | None = None) -> None:
+        """Every row of ``records``; ``after_first`` is called once the first chunk is written."""
+        # Chunks read ahead while their grid settings are computed on worker threads, then finished in order.
+        pending: deque[_Chunk] = deque()
+
+        def finish_next() -> None:
+            nonlocal after_first
+            self._finish(pending.popleft())
+            if after_first is not None:
+                then = after_first
+                after_first = None
+                then()
+
+        for batch in _batched(records):
+            pending.append(self._read(batch))
             while pending and (
                 len(pending) > LOOKAHEAD or pending[0].plan is None or all(f.done() for f in pending[0].plan.waits)
             ):
-                finish(pending.popleft())
+                finish_next()
         while pending:
-            finish(pending.popleft())
-        if grid is not None:
-            grid.save()
+            finish_next()
+
+    def _read(self, records: tuple[tuple[int, list[str]], ...]) -> _Chunk:
+        width, cells, result = self.width, self.cells, self.result
+        raws = [raw for _, raw in records]
+        errors = [""] * len(raws)
+        if any(n != width for n in set(map(len, raws))):
+            for i, raw in enumerate(raws):
+                if len(raw) != width:
+                    errors[i] = f"row: expected {width} fields, got {len(raw)}"
+                    raws[i] = (raw + [""] * width)[:width]  # keep the columns aligned
+        patterns, values = cells.read(raws)
+        ok = (patterns >= 0) & ~np.isinf(values).any(axis=1)
+        ok[[i for i, error in enumerate(errors) if error]] = False  # (rows of the wrong width)
+        for i in np.flatnonzero(~ok).tolist():
+            if not errors[i]:
+                errors[i] = cells.refusal(raws[i])
+            result.refused += 1
+            if result.refused <= MAX_REPORTED:
+                self.on_refused(f"line {records[i][0]}: {errors[i]}")
+        chunk = _Chunk(raws, errors, np.flatnonzero(ok))
+        if chunk.good.size:
+            if self.grid is None:
+                self.grid = Grid(self.draws, self.seed)
+            chunk.patterns, chunk.values = patterns[chunk.good], values[chunk.good]
+            chunk.plan = self.grid.request(chunk.values)
+        return chunk
+
+    def _finish(self, chunk: _Chunk) -> None:
+        texts = [self._blanks] * len(chunk.raws)
+        if chunk.good.size:
+            assert self.grid is not None and chunk.plan is not None
+            numbers = _format_block(self.grid.numbers(chunk.patterns, chunk.values, chunk.plan))
+            for i, row in zip(chunk.good.tolist(), numbers, strict=True):
+                texts[i] = row
+        self.write(chunk.raws, texts, chunk.errors)
+        self.result.rows += len(chunk.raws)
+        if self.on_progress is not None:
+            self.on_progress(self.result.rows)
+
+
+# The least data (bytes of rows) a row worker process is started for.
+PART_BYTES = 4 << 20
+Part = tuple[int, int, int]  # a byte range of a file's rows (start, end) and the number of its first line
+
+
+def _parts(path: Path, workers: int) -> list[Part]:
+    """The rows of ``path`` (after its header) split at line ends into up to ``workers`` byte ranges of at
+    least :data:`PART_BYTES`, for row workers; none (``[]``) for a file that is small, not a regular file,
+    or not safe to split at line ends: one with a quote (a quoted cell may hold a line break) or a carriage
+    return not followed by a line feed (which also ends a line for the CSV reader). Linux only (forking a
+    process that has loaded numpy is not safe everywhere)."""
+    if workers < 2 or sys.platform != "linux":
+        return []
+    try:
+        info = os.stat(path)
+        if not stat.S_ISREG(info.st_mode) or info.st_size < 2 * PART_BYTES:
+            return []
+        with open(path, "rb") as fh:
+            head = fh.readline(MAX_LINE_CHARS + 1)
+            if not head.endswith(b"\n") or b'"' in head or b"\r" in head[:-2]:
+                return []
+            size = info.st_size
+            count = min(workers, (size - len(head)) // PART_BYTES)
+            bounds = [len(head)]
+            for i in range(1, count):
+                fh.seek(len(head) + (size - len(head)) * i // count)
+                fh.readline()
+                if bounds[-1] < fh.tell() < size:
+                    bounds.append(fh.tell())
+            bounds.append(size)
+            if len(bounds) < 3:
+                return []
+            parts, line = [], 2  # the header is line 1
+            fh.seek(bounds[0])
+            for start, end in itertools.pairwise(bounds):
+                newlines = _line_ends(fh, end - start)
+                if newlines is None:
+                    return []
+                parts.append((start, end, line))
+                line += newlines
+            return parts
+    except OSError:
+        return []
+
+
+def _line_ends(fh: IO[bytes], size: int) -> int | None:
+    """The line feeds in the next ``size`` bytes of ``fh``; None if they hold a quote or a carriage return
+    not followed by a line feed."""
+    count, carry = 0, b""
+    while size > 0:
+        block = fh.read(min(size, 1 << 22))
+        if not block:
+            break
+        size -= len(block)
+        if b'"' in block:
+            return None
+        count += block.count(b"\n")
+        if b"\r" in block or carry:
+            text = carry + block
+            carry = b"\r" if text.endswith(b"\r") else b""
+            text = text[: len(text) - len(carry)]
+            if text.count(b"\r") != text.count(b"\r\n"):
+                return None
+    return None if carry else count
+
+
+def _range_records(path: Path, start: int, end: int, first: int) -> Iterator[tuple[int, list[str]]]:
+    """(line number, raw cells) per row in bytes ``start`` to ``end`` of ``path``, whose first line is line
+    ``first`` (:func:`blinacalc.cohort.read.records`)."""
+    raw = open(path, "rb")  # noqa: SIM115 (closed by the text stream below)
+    raw.seek(start)
+    text = io.TextIOWrapper(io.BufferedReader(_Slice(raw, end - start)), encoding="utf-8", newline="")
+    try:
+        yield from records(text, path, first)
     finally:
-        gc.set_threshold(*thresholds)
-        reader.close()
-        if grid is not None:
-            grid.close()
-    if fmt == "json":
-        out.write(JSON_END)
-    result.classes = 0 if grid is None else grid.settings
-    return result
+        text.close()
+
+
+class _Slice(io.RawIOBase):
+    """The next ``size`` bytes of a binary file, as a file of their own (closing it closes the file)."""
+
+    def __init__(self, fh: IO[bytes], size: int) -> None:
+        super().__init__()
+        self._fh, self._left = fh, size
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        n = self._fh.readinto(memoryview(buffer)[: min(len(buffer), self._left)])  # type: ignore[attr-defined]
+        self._left -= n
+        return n
+
+    def close(self) -> None:
+        self._fh.close()
+        super().close()
+
+
+def _copy(part: IO[str], out: IO[str]) -> None:
+    """A worker's rows (UTF-8 text in ``part``) to ``out``: as bytes when ``out`` is UTF-8 text over a binary
+    file (a fraction of the time), else as text."""
+    buffer = getattr(out, "buffer", None)
+    if buffer is not None and (getattr(out, "encoding", "") or "").lower().replace("-", "") == "utf8":
+        out.flush()
+        part.buffer.seek(0)  # type: ignore[attr-defined]
+        shutil.copyfileobj(part.buffer, buffer, 1 << 20)  # type: ignore[attr-defined]
+    else:
+        part.seek(0)
+        shutil.copyfileobj(part, out, 1 << 20)
+
+
+@dataclass
+class _Worker:
+    """A forked process writing one part's rows to ``out``, and at its end a JSON report to ``report``."""
+
+    pid: int
+    out: IO[str]
+    report: IO[str]
+
+
+class _Workers:
+    """Row worker processes, one per part of the file after the first (:func:`run`)."""
+
+    def __init__(
+        self,
+        source: Path,
+        parts: list[Part],
+        fmt: str,
+        header: list[str],
+        keys: list[str],
+        on_progress: Callable[[int], None] | None,
+    ) -> None:
+        self.source, self.parts, self.fmt, self.header, self.keys = source, parts, fmt, header, keys
+        self.on_progress = on_progress
+        self.started: list[_Worker] = []
+        self._progress = mmap.mmap(-1, 8 * max(1, len(parts)))  # rows written by each worker, shared
+
+    def start(self, rows: _Rows) -> None:
+        """Fork a worker per part once ``rows`` has computed the grid settings of its first chunk: every
+        setting of each combination of known continuous factors it used is computed first (the workers have
+        them from the fork; any other they compute themselves), and the grid's threads are stopped (a
+        process is forked with no other thread running)."""
+        if rows.grid is None or not self.parts:
+            return  # the rows so far needed no grid: the parts are read here after all
+        rows.grid.complete()
+        if threading.active_count() > 1:
+            return  # forking while another thread may hold a lock is not safe: the parts are read here
+        for slot, part in enumerate(self.parts):
+            out = tempfile.TemporaryFile("w+", encoding="utf-8", newline="")  # noqa: SIM115 (closed by stop)
+            report = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115 (closed by stop)
+            pid = os.fork()
+            if pid == 0:  # the worker: never returns
+                self._work(slot, part, rows, out, report)
+            self.started.append(_Worker(pid, out, report))
+
+    def _work(self, slot: int, part: Part, parent: _Rows, out: IO[str], report: IO[str]) -> NoReturn:
+        status: dict[str, Any] = {"error": None, "crash": None}
+        messages: list[str] = []
+
+        def progress(done: int) -> None:
+            struct.pack_into("q", self._progress, 8 * slot, done)
+
+        try:
+            if self.fmt == "csv":
+                write = _csv_writer(out, self.header, first=False)
+            else:
+                write = _json_writer(out, self.header, self.keys, first=False)
+            rows = _Rows(self.keys, write, parent.draws, parent.seed, messages.append, progress, grid=parent.grid)
+            try:
+                rows.run(_range_records(self.source, *part))
+            finally:
+                used = [] if rows.grid is None else [[list(k), [int(i) for i in n]] for k, n in rows.grid.used]
+                status.update(rows=rows.result.rows, refused=rows.result.refused, messages=messages, used=used)
+        except CohortFileError as exc:
+            status["error"] = str(exc)
+        except BaseException:  # reported to the parent, which raises it
+            import traceback
+
+            status["crash"] = traceback.format_exc()
+        finally:
+            try:
+                out.flush()
+                report.write(json.dumps(status))
+                report.flush()
+            finally:
+                os._exit(0)
+
+    def rows_written(self) -> int:
+        """Rows the workers have written so far."""
+        return sum(struct.unpack_from("q", self._progress, 8 * i)[0] for i in range(len(self.started)))
+
+    def finish(self, out: IO[str], rows: _Rows) -> None:
+        """Wait for the workers, then copy their rows to ``out`` in order and add up their counts and refused
+        rows (as one process reports them: the first :data:`MAX_REPORTED`). A worker's file error is raised
+        after the rows it wrote before it."""
+        waiting = [w.pid for w in self.started]
+        while waiting:
+            waiting = [pid for pid in waiting if os.waitpid(pid, os.WNOHANG) == (0, 0)]
+            if waiting:
+                if self.on_progress is not None:
+                    self.on_progress(rows.result.rows + self.rows_written())
+                time.sleep(0.05)
+        reported = min(rows.result.refused, MAX_REPORTED)
+        for worker in self.started:
+            worker.report.seek(0)
+            text = worker.report.read()
+            if not text:
+                raise RuntimeError("a batch row worker stopped without a report")
+            status = json.loads(text)
+            if status["crash"]:
+                raise RuntimeError(f"a batch row worker failed:\n{status['crash']}")
+            _copy(worker.out, out)
+            rows.result.rows += status["rows"]
+            rows.result.refused += status["refused"]
+            for message in status["messages"][: MAX_REPORTED - reported]:
+                rows.on_refused(message)
+            reported = min(reported + len(status["messages"]), MAX_REPORTED)
+            if rows.grid is not None:
+                rows.grid.used.update((tuple(known), tuple(node)) for known, node in status["used"])
+            if status["error"]:
+                raise CohortFileError(status["error"])
+        if self.on_progress is not None:
+            self.on_progress(rows.result.rows)
+
+    def stop(self) -> None:
+        """Stop any worker still running (the run failed or was interrupted) and close the temporary files."""
+        for worker in self.started:
+            try:
+                if os.waitpid(worker.pid, os.WNOHANG) == (0, 0):
+                    os.kill(worker.pid, signal.SIGKILL)
+                    os.waitpid(worker.pid, 0)
+            except ChildProcessError:
+                pass  # already waited for
+            worker.out.close()
+            worker.report.close()
+        self._progress.close()
 
 
 @dataclass
@@ -580,16 +900,18 @@ def _quoted(cell: str) -> str:
     return '"' + cell.replace('"', '""') + '"' if _NEEDS_QUOTES.search(cell) else cell
 
 
-def _csv_writer(out: IO[str], header: list[str]) -> Writer:
-    """CSV rows. Text copied from the input (header, ids, extra columns) and the error column go through
-    :func:`blinacalc._text.csv_cells`: no cell can run as a spreadsheet formula or a terminal control
-    sequence (numbers are written by blinacalc and never start with such a character)."""
+def _csv_writer(out: IO[str], header: list[str], *, first: bool = True) -> Writer:
+    """CSV rows, after the header if ``first`` (else they continue another part's). Text copied from the
+    input (header, ids, extra columns) and the error column go through :func:`blinacalc._text.csv_cells`: no
+    cell can run as a spreadsheet formula or a terminal control sequence (numbers are written by blinacalc
+    and never start with such a character)."""
     import csv
 
     from blinacalc._text import csv_cell, csv_cells, csv_joined_safe
 
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow([csv_cell(h) for h in header])
+    if first:
+        writer.writerow([csv_cell(h) for h in header])
 
     def write(raws: list[list[str]], texts: list[list[str]], errors: list[str]) -> None:
         copied = ",".join(itertools.chain.from_iterable(raws))
@@ -614,12 +936,14 @@ def _csv_writer(out: IO[str], header: list[str]) -> Writer:
     return write
 
 
-def _json_writer(out: IO[str], header: list[str], keys: list[str]) -> Writer:
+def _json_writer(out: IO[str], header: list[str], keys: list[str], *, first: bool = True) -> Writer:
     """``{"schema": "blinacalc.batch/1", "columns": [...], "rows": [{...}, ...]}``, streamed a chunk at a
-    time (``run`` writes ``JSON_END``). Input cells stay text; output numbers are numbers, blanks null."""
-    out.write('{"schema": "blinacalc.batch/1", "columns": ' + json.dumps(header) + ', "rows": [')
+    time (``run`` writes ``JSON_END``); with ``first`` false, rows that continue another part's (which wrote
+    at least one). Input cells stay text; output numbers are numbers, blanks null."""
+    if first:
+        out.write('{"schema": "blinacalc.batch/1", "columns": ' + json.dumps(header) + ', "rows": [')
     names = [*header[: len(keys)], *OUTPUT_COLUMNS]
-    separator = "\n"
+    separator = "\n" if first else ",\n"
 
     def write(raws: list[list[str]], texts: list[list[str]], errors: list[str]) -> None:
         nonlocal separator
@@ -646,7 +970,16 @@ def progress_reporter(path: Path) -> tuple[Callable[[int], None], Callable[[], N
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
     total = count_lines(path)
-    bar = Progress("rows", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=Console(file=sys.stderr))
+    # Drawn when the count changes (a chunk written, or while waiting for the row workers), not by a thread of
+    # its own: a run forks its row workers only when no other thread is running.
+    bar = Progress(
+        "rows",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=Console(file=sys.stderr),
+        auto_refresh=False,
+    )
     task = bar.add_task("batch", total=total or None)
     bar.start()
-    return (lambda done: bar.update(task, completed=done)), bar.stop
+    return (lambda done: bar.update(task, completed=done, refresh=True)), bar.stop

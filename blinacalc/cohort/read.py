@@ -85,18 +85,7 @@ class CohortReader:
     def records(self) -> Iterator[tuple[int, list[str]]]:
         """(line number, raw cells) per data row. Blank lines are skipped. Raises CohortFileError for text
         that is not UTF-8."""
-        reader = csv.reader(_bounded_lines(self.fh, self.path, first=2))
-        line = 1
-        try:
-            for cells in reader:
-                line = 1 + reader.line_num  # the header was line 1
-                if cells:
-                    yield line, cells
-        except UnicodeDecodeError:
-            bad = _first_non_utf8_line(self.path) or line + 1
-            raise CohortFileError(f"{self.path}: line {bad} is not UTF-8 text; save it as CSV UTF-8") from None
-        except csv.Error as exc:
-            raise CohortFileError(f"{self.path}: line {line + 1}: {exc}") from None
+        return records(self.fh, self.path, first=2)  # the header was line 1
 
     def rows(self) -> Iterator[tuple[int, list[str], dict[str, str] | None]]:
         """(line number, raw cells, cells by column) per data row; the dict is None if the row has the wrong
@@ -107,6 +96,23 @@ class CohortReader:
 
     def close(self) -> None:
         self.fh.close()
+
+
+def records(fh: IO[str], path: Path, first: int) -> Iterator[tuple[int, list[str]]]:
+    """(line number, raw cells) per row of CSV text ``fh`` (of the file ``path``) whose first line is line
+    ``first`` of the file. Blank lines are skipped. Raises CohortFileError for text that is not UTF-8."""
+    reader = csv.reader(_bounded_lines(fh, path, first=first))
+    line = first - 1
+    try:
+        for cells in reader:
+            line = first - 1 + reader.line_num
+            if cells:
+                yield line, cells
+    except UnicodeDecodeError:
+        bad = _first_non_utf8_line(path) or line + 1
+        raise CohortFileError(f"{path}: line {bad} is not UTF-8 text; save it as CSV UTF-8") from None
+    except csv.Error as exc:
+        raise CohortFileError(f"{path}: line {line + 1}: {exc}") from None
 
 
 MAX_LINE_CHARS = 1_000_000

@@ -99,17 +99,22 @@ def _summarised(
     med = _buffer("med", (3**k, rows))
     at = _buffer("at", (3**k, rows, len(columns)))
     draws = _buffer("draws", (3**k, width, rows - 1), np.float32)  # months before draws, for the sort
+    single = _buffer("single", (3**k, _BLOCK, width), np.float32)
     bands = _buffer("bands", (3**k, 3, width))
     for i in range(0, rows, _BLOCK):
         j = min(i + _BLOCK, rows)
         curves = _mixed(classes[:, i:j], prevalence[i:j], buf[..., : j - i, :])
         med[:, i:j] = crossing(curves, months)
         at[:, i:j] = curves[:, :, columns]
+        # To single precision in place, then turned months-first: the same values as turning and converting
+        # in one strided copy, in two thirds of the time (the turn moves half the bytes).
+        block = single[:, : j - i]
+        np.copyto(block, curves, casting="same_kind")
         if i == 0:
             bands[:, 0] = curves[:, 0]
-            draws[:, :, : j - 1] = np.swapaxes(curves[:, 1:], 1, 2)
+            draws[:, :, : j - 1] = np.swapaxes(block[:, 1:], 1, 2)
         else:
-            draws[:, :, i - 1 : j - 1] = np.swapaxes(curves, 1, 2)
+            draws[:, :, i - 1 : j - 1] = np.swapaxes(block, 1, 2)
     draws.sort(axis=-1)
     bands[:, 1:] = np.moveaxis(sorted_quantiles(draws), 0, 1)
     return med, at, bands

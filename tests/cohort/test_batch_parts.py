@@ -1,0 +1,194 @@
+"""`batch` on several processes: a large file is split at line ends into parts written by forked workers,
+and the output, messages and counts are exactly one process's."""
+
+from __future__ import annotations
+
+import io
+import itertools
+import os
+import random
+import sys
+from pathlib import Path
+
+import pytest
+
+from blinacalc.cli import main
+from blinacalc.cohort import CohortFileError, batch, read
+
+pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="row workers are forked on Linux only")
+
+DRAWS = ["--draws", "200"]
+HEADER = "id,ecog,salvage_line,prior_hsct,t411,marrow_blasts,age,site"
+
+
+def cohort(rows: int, seed: int = 0, end: str = "\n") -> str:
+    """Rows of every kind: known and unknown factors, blasts and age on and between grid values, refused
+    cells, rows of the wrong width and blank lines."""
+    rng = random.Random(seed)
+    lines = [HEADER]
+    for i in range(rows):
+        u = rng.random()
+        if u < 0.01:
+            lines.append("")  # a blank line: skipped, but counted in line numbers
+            continue
+        if u < 0.02:
+            lines.append(f"w{i},1,2")  # the wrong number of fields
+            continue
+        ecog = rng.choice(["0", "1", "2", "", "4"])  # 4 is refused
+        blasts = rng.choice(["", "20", f"{rng.uniform(0, 100):.1f}", "101"])  # 101 is refused
+        age = rng.choice(["", "59.3", f"{rng.uniform(18, 80):.1f}"])
+        cells = [f"p{i}", ecog, rng.choice("12 "), rng.choice(["yes", "no", ""]), rng.choice(["yes", "no", ""])]
+        lines.append(",".join([*cells, blasts, age, f"ward {i % 7}"]))
+    return end.join(lines) + end
+
+
+def once(monkeypatch, **settings):
+    for name, value in settings.items():
+        monkeypatch.setattr(batch, name, value)
+
+
+def _run(path: Path, fmt: str = "csv") -> tuple[str, batch.BatchResult, list[str], list[int]]:
+    out, refused, progress = io.StringIO(), [], []
+    result = batch.run(path, out, fmt=fmt, draws=200, seed=0, on_refused=refused.append, on_progress=progress.append)
+    return out.getvalue(), result, refused, progress
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+@pytest.mark.parametrize("end", ["\n", "\r\n"])
+def test_workers_write_what_one_process_writes(tmp_path, monkeypatch, fmt, end):
+    path = tmp_path / "cohort.csv"
+    path.write_text(cohort(12_000, end=end), encoding="utf-8", newline="")
+    alone, one, refused_alone, _ = _run(path, fmt)
+    assert one.processes == 1  # (files under twice PART_BYTES are not split)
+    once(monkeypatch, PART_BYTES=20_000, WORKERS=3)
+    split, many, refused_split, progress = _run(path, fmt)
+    assert many.processes == 3
+    assert split == alone
+    assert (many.rows, many.refused, many.classes) == (one.rows, one.refused, one.classes)
+    assert refused_split == refused_alone and len(refused_split) == batch.MAX_REPORTED
+    assert progress == sorted(progress) and progress[-1] == many.rows
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+def test_the_cli_says_the_same_on_several_processes(tmp_path, monkeypatch, capsys, fmt):
+    """Through the command line: the workers' rows are copied to the output file as bytes."""
+    path = tmp_path / "cohort.csv"
+    path.write_text(cohort(12_000), encoding="utf-8")
+    out = tmp_path / "out.csv"
+    assert main(["batch", str(path), "-o", str(out), "--format", fmt, *DRAWS]) == 3
+    said_alone, written_alone = capsys.readouterr().err, out.read_bytes()
+    once(monkeypatch, PART_BYTES=20_000, WORKERS=3)
+    assert main(["batch", str(path), "-o", str(out), "--format", fmt, "--force", *DRAWS]) == 3
+    assert capsys.readouterr().err == said_alone
+    assert out.read_bytes() == written_alone
+
+
+def test_parts_cover_the_rows_at_line_ends_with_their_line_numbers(tmp_path, monkeypatch):
+    text = cohort(5_000)
+    path = tmp_path / "cohort.csv"
+    path.write_text(text, encoding="utf-8")
+    data = text.encode()
+    monkeypatch.setattr(batch, "PART_BYTES", 10_000)
+    parts = batch._parts(path, 4)
+    assert len(parts) == 4
+    assert parts[0][0] == data.index(b"\n") + 1 and parts[-1][1] == len(data)  # after the header, to the end
+    for (_, end, _), (start, _, _) in itertools.pairwise(parts):
+        assert end == start and data[start - 1 : start] == b"\n"  # adjoining, each after a line end
+    for start, _, first in parts:
+        assert first == data[:start].count(b"\n") + 1  # the physical line number of the part's first line
+    expected = [(n, line.split(",")) for n, line in enumerate(text.split("\n"), 1) if n > 1 and line]
+    assert [row for part in parts for row in batch._range_records(path, *part)] == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        HEADER + "\n" + 'p1,1,2,no,no,20,50,"ward\n7"\n' * 2000,  # a quoted cell may hold a line break
+        HEADER + "\n" + "p1,1,2,no,no,20,50,ward 7\r" * 2000,  # a carriage return alone ends a line too
+        '"id",ecog,salvage_line,prior_hsct,t411\n' + "p1,1,2,no,no\n" * 5000,  # a quote in the header
+        HEADER + "\n" + "p1,1,2,no,no,20,50,ward 7\n" * 200,  # too small to split
+    ],
+)
+def test_files_that_are_not_split(tmp_path, monkeypatch, text):
+    monkeypatch.setattr(batch, "PART_BYTES", 5_000)
+    path = tmp_path / "cohort.csv"
+    path.write_text(text, encoding="utf-8", newline="")
+    assert batch._parts(path, 3) == []
+
+
+def test_a_pipe_is_not_split(tmp_path, monkeypatch):
+    monkeypatch.setattr(batch, "PART_BYTES", 5_000)
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)
+    assert batch._parts(fifo, 3) == []
+    assert batch._parts(tmp_path / "missing.csv", 3) == []
+
+
+def test_an_error_in_a_workers_part_is_the_same_one_line_error(tmp_path, monkeypatch, capsys):
+    text = cohort(12_000).encode()
+    at = len(text) * 5 // 6
+    at = text.index(b"\n", at) + 1
+    bad = text[:at] + b"p9,1,2,no,no,20,50,caf\xe9\n" + text[at:]  # not UTF-8, in the last part
+    path = tmp_path / "cohort.csv"
+    path.write_bytes(bad)
+    out = tmp_path / "out.csv"
+    assert main(["batch", str(path), "-o", str(out), *DRAWS]) == 2
+    said_alone = capsys.readouterr().err
+    once(monkeypatch, PART_BYTES=20_000, WORKERS=3)
+    assert main(["batch", str(path), "-o", str(out), *DRAWS]) == 2
+    said = capsys.readouterr().err
+    assert said == said_alone and "is not UTF-8 text" in said and said.count("\n") == 1
+    assert not out.exists()  # nothing written
+
+
+def test_an_overlong_line_in_a_workers_part(tmp_path, monkeypatch):
+    monkeypatch.setattr(read, "MAX_LINE_CHARS", 500)
+    text = cohort(12_000)
+    lines = text.split("\n")
+    lines[-100] = "p9,1,2,no,no,20,50," + "x" * 600
+    path = tmp_path / "cohort.csv"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    with pytest.raises(CohortFileError) as alone:
+        _run(path)
+    once(monkeypatch, PART_BYTES=20_000, WORKERS=3)
+    with pytest.raises(CohortFileError) as split:
+        _run(path)
+    assert str(split.value) == str(alone.value) and "longer than 500 characters" in str(split.value)
+
+
+def test_a_failing_worker_is_an_error_never_missing_rows(tmp_path, monkeypatch):
+    path = tmp_path / "cohort.csv"
+    path.write_text(cohort(12_000), encoding="utf-8")
+    once(monkeypatch, PART_BYTES=20_000, WORKERS=3)
+    parent = os.getpid()
+    real = batch._format_block
+
+    def failing(numbers):  # type: ignore[no-untyped-def]
+        if os.getpid() != parent:
+            raise MemoryError("in a worker")
+        return real(numbers)
+
+    monkeypatch.setattr(batch, "_format_block", failing)
+    with pytest.raises(RuntimeError, match="a batch row worker failed") as failed:
+        _run(path)
+    assert "MemoryError: in a worker" in str(failed.value)
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)  # every worker was waited for
+
+
+def test_no_worker_is_forked_while_another_thread_runs(tmp_path, monkeypatch):
+    import threading
+
+    path = tmp_path / "cohort.csv"
+    path.write_text(cohort(12_000), encoding="utf-8")
+    alone, *_ = _run(path)
+    once(monkeypatch, PART_BYTES=20_000, WORKERS=3)
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        split, result, _, _ = _run(path)
+    finally:
+        stop.set()
+        other.join()
+    assert result.processes == 1 and split == alone  # read here, one part after another
