@@ -34,10 +34,15 @@ def dumps(data: object) -> str:
     return "".join(parts)
 
 
+_DEEPEST = 100  # nesting handed to json.dumps (a cycle, or depths near the recursion limit, fail as it fails)
+
+
 def _layout(value: object, newline: str, parts: list[str]) -> None:
     """Append ``value`` as indented JSON; its nested lines start with ``newline`` (a line break and the
     current indent)."""
     kind = type(value)
+    if len(newline) > 2 * _DEEPEST:
+        raise _NotHandled
     if kind is dict:
         assert isinstance(value, dict)
         if not value:

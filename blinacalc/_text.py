@@ -34,21 +34,30 @@ class LazyPattern:
     def __init__(self, pattern: str, flags: int = 0) -> None:
         self._args = (pattern, flags)
 
+    def __reduce__(self) -> tuple[type[LazyPattern], tuple[str, int]]:  # copy and pickle: the pattern itself
+        return LazyPattern, self._args
+
     def __getattr__(self, name: str) -> object:  # only while the methods are not set yet
+        if name == "_args":
+            raise AttributeError(name)  # (a copy being made, before its slots are set)
         compiled = re.compile(*self._args)
         self.sub, self.search, self.fullmatch = compiled.sub, compiled.search, compiled.fullmatch
         return getattr(compiled, name)
 
 
-_CONTROLS = LazyPattern("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_CONTROLS = LazyPattern("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 _FORMULA_SIGNS = ("=", "+", "-", "@")
 _FORMULA_START = (*_FORMULA_SIGNS, "\t", "\r")
 _CELL_START = (*_FORMULA_START, "\n")
 _MARKDOWN = LazyPattern(r"([\\`*_\[\]|~])")
-_CONTROLS_IN_CELL = LazyPattern("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_CONTROLS_IN_CELL = LazyPattern(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
+)
 
 
-_CELL_UNSAFE = LazyPattern("^[=+\\-@\t\r\n]|[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_CELL_UNSAFE = LazyPattern(
+    "^[=+\\-@\t\r\n]|[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
+)
 
 
 def _escape(match: re.Match[str]) -> str:
@@ -94,16 +103,23 @@ def parse_int(text: str) -> int | None:
 
     ``int()`` would also read ``1_0`` as 10 and Arabic-Indic or full-width digits as numbers."""
     match = _INTEGER.fullmatch(text)
-    return int(match.group(1)) if match else None
+    if match is None:
+        return None
+    try:
+        return int(match.group(1))
+    except ValueError:  # more digits than int() converts (4,300 by default): no count, draw or line is that long
+        return None
 
 
 def parse_decimal(text: str) -> float | None:
     """A decimal number in plain ASCII digits (no exponent, underscores, inf or nan), else None."""
     match = _DECIMAL.fullmatch(text)
-    return float(match.group(1)) if match else None
+    return float(match.group(1)) + 0.0 if match else None  # (+ 0.0: "-0" is 0, never shown as -0)
 
 
-_ROW_UNSAFE = LazyPattern("(?:^|,)[=+\\-@\t\r\n]|[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_ROW_UNSAFE = LazyPattern(
+    "(?:^|,)[=+\\-@\t\r\n]|[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
+)
 
 
 _AFTER_COMMA = tuple("," + c for c in _FORMULA_SIGNS)

@@ -87,3 +87,40 @@ def test_numbers_json_refuses_are_refused_with_json_dumps_message(bad):
     with pytest.raises(ValueError) as theirs:
         reference(bad)
     assert str(ours.value) == str(theirs.value)
+
+
+def _cycle_list() -> list[object]:
+    a: list[object] = ["s"]
+    a.append(a)
+    return a
+
+
+def _cycle_dict() -> dict[str, object]:
+    d: dict[str, object] = {}
+    d["x"] = d
+    return d
+
+
+def _nested(depth: int, leaf: object) -> object:
+    out = leaf
+    for i in range(depth):
+        out = [out] if i % 2 else {"k": out}
+    return out
+
+
+@pytest.mark.parametrize(
+    "data",
+    [_cycle_list(), _cycle_dict(), _nested(150, "s"), _nested(150, 1.5), _nested(990, "s"), _nested(5000, "s")],
+    ids=["list-cycle", "dict-cycle", "depth-150-str", "depth-150-num", "depth-990", "depth-5000"],
+)
+def test_cycles_and_deep_nesting_are_written_or_refused_as_json_dumps_does(data):
+    """(found by review: a cycle hit the recursion limit instead of json's "Circular reference detected")"""
+    try:
+        expected: object = reference(data)
+    except (ValueError, RecursionError) as exc:
+        expected = type(exc), str(exc)
+    try:
+        got: object = dumps(data)
+    except (ValueError, RecursionError) as exc:
+        got = type(exc), str(exc)
+    assert got == expected

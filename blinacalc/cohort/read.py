@@ -101,6 +101,8 @@ class CohortReader:
 def records(fh: IO[str], path: Path, first: int) -> Iterator[tuple[int, list[str]]]:
     """(line number, raw cells) per row of CSV text ``fh`` (of the file ``path``) whose first line is line
     ``first`` of the file. Blank lines are skipped. Raises CohortFileError for text that is not UTF-8."""
+    if csv.field_size_limit() < MAX_LINE_CHARS:
+        csv.field_size_limit(MAX_LINE_CHARS)  # a cell may be as long as a line (csv's own limit is 131,072)
     reader = csv.reader(_bounded_lines(fh, path, first=first))
     line = first - 1
     try:

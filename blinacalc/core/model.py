@@ -87,7 +87,7 @@ def check_alive_at(value: object) -> float | None:
         raise InputError(
             "alive_at_months", f"expected months since the first dose, from 0 to less than {HORIZON:g}, got {value!r}"
         )
-    return float(value)
+    return float(value) + 0.0  # -0.0 is 0
 
 
 def check_run(draws: object, seed: object) -> None:

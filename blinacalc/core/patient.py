@@ -78,7 +78,7 @@ class Patient:
         for f in table:
             check_value(f, values.get(f.name))
             if f.continuous and values.get(f.name) is not None:
-                values[f.name] = float(values[f.name])  # 72 and 72.0 are one patient
+                values[f.name] = float(values[f.name]) + 0.0  # 72 and 72.0 are one patient; -0.0 is 0
         object.__setattr__(self, "_values", tuple((n, values.get(n)) for n in names))
 
     def __getattr__(self, name: str) -> Any:

@@ -116,10 +116,12 @@ def fitted_lines(block: C.Table, width: int) -> tuple[RenderableType | None, lis
     if block.ratios:
         return None  # columns that share out the width: rich's layout
     cells = [[Text(cell).plain for cell in line] for line in (block.columns, *block.rows)]  # as rich reads them
-    if any("\n" in cell or "\t" in cell for line in cells for cell in line):
-        return None  # rich breaks lines and expands tabs its own way
+    if not all(_plain(cell) for line in cells for cell in line) or not (block.title is None or _plain(block.title)):
+        return None  # rich breaks lines, expands tabs, strips and drops characters its own way
     lengths = [[cell_len(cell) for cell in line] for line in cells]
     widths = [max(line[j] for line in lengths) for j in range(len(block.columns))]
+    if not widths or not all(widths) or block.title == "":
+        return None  # an empty column or title: rich's own drawing
     total = sum(widths) + 3 * (len(widths) - 1)  # between columns: padding, a blank divider, padding
     if total > width:
         return None  # rich would wrap some cells
@@ -141,6 +143,12 @@ def fitted_lines(block: C.Table, width: int) -> tuple[RenderableType | None, lis
         if n == 0:
             lines.append([Segment("─" * total, _PLAIN)])
     return title, lines
+
+
+def _plain(text: str) -> bool:
+    """Printable text (no control, format or separator character but the space) without spaces at either
+    end: what rich draws as it is."""
+    return text.isprintable() and text == text.strip(" ")
 
 
 def table(block: C.Table) -> Table:

@@ -135,6 +135,9 @@ BAD_INPUTS = [
     (["--draws", "many"], "--draws", "100 to 100,000"),
     (["--seed", "-1"], "--seed", "non-negative integer"),
     (["--seed", "x"], "--seed", "non-negative integer"),
+    (["--seed", "9" * 4301], "--seed", "non-negative integer"),  # (review: int()'s own limit was a traceback)
+    (["--draws", "9" * 4301], "--draws", "100 to 100,000"),
+    (["--salvage-line", "9" * 4301], "--salvage-line", "an integer >= 1"),
     (["--format", "pdf"], "--format", "rich"),
     (["--ecog"], "--ecog", "expected one argument"),
     (["--colour"], "unrecognized arguments", "--colour"),
@@ -150,6 +153,15 @@ def test_bad_input_is_one_line_exit_2(args, flag, allowed):
     assert "Traceback" not in out.stderr
     assert flag in lines[-1] and allowed in lines[-1]
     assert len([line for line in lines if "error" in line]) == 1
+
+
+def test_minus_zero_is_zero_everywhere(capsys):
+    """(found by review: "-0" was kept as -0.0 and shown as "-0%" and "-0 months")"""
+    assert main(["summary", "--format", "json", "--draws", "200", "--marrow-blasts", "-0", "--alive-at", "-0.0"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert repr(data["inputs"]["marrow_blasts"]) == "0.0" and repr(data["inputs"]["alive_at_months"]) == "0.0"
+    assert main(["summary", "--format", "markdown", "--draws", "200", "--marrow-blasts", "-0", "--alive-at", "-0"]) == 0
+    assert "-0" not in capsys.readouterr().out
 
 
 def test_output_into_missing_directory_is_an_io_error(tmp_path):

@@ -153,6 +153,14 @@ def test_bom_and_case_insensitive_header(tmp_path, capsys):
     assert row["ID"] == "q" and row["error"] == "" and row["os_median"]
 
 
+def test_a_cell_as_long_as_a_line_may_be_is_read(tmp_path, capsys):
+    """(found by review: csv's own 131,072-character field limit refused cells the line limit allows)"""
+    path = write(tmp_path, "id,ecog,salvage_line,prior_hsct,t411,note\n" + "p1,1,2,no,no," + "x" * 200_000 + "\n")
+    assert main(["batch", str(path), "-o", str(tmp_path / "o.csv"), *DRAWS]) == 0
+    (row,) = read_csv((tmp_path / "o.csv").read_text())
+    assert len(row["note"]) == 200_000 and row["os_median"]
+
+
 def test_many_refused_rows_are_summarised_on_stderr(tmp_path, capsys):
     rows = "".join(f"r{i},4,1,no,no\n" for i in range(150))
     path = write(tmp_path, "id,ecog,salvage_line,prior_hsct,t411\n" + rows)

@@ -25,6 +25,16 @@ HOSTILE = (
     "e\u0301",
     "👩‍⚕️",
     "",
+    # (found by review: rich strips, breaks or drops these its own way)
+    "1  ",
+    " lead",
+    "nbsp\xa0",
+    "x\u2028y",
+    "p\u2029q",
+    "\x1c\x1d",
+    "\u180eem\u2003",
+    "\x1b[31mred\x1b[0m\xa0nbsp\xa0",
+    "zero\u200bwidth",
 )
 
 
@@ -56,7 +66,9 @@ def hostile_tables() -> list[C.Table]:
         C.Table(("Name", "Value"), tuple((text, text) for text in HOSTILE), title=title, numeric=numeric)
         for title in (
             None,
+            "",
             "T",
+            "nbsp\xa0title ",
             "[i]title[/i] \x1b[2J",
             "two\nlines",
             "a\ttab",
@@ -81,8 +93,22 @@ def test_hostile_cells_and_titles_look_as_rich_draws_them(block):
         assert drawn(richview.FittedTable(block), width) == drawn(richview.table(block), width), width
 
 
+@pytest.mark.parametrize(
+    "block",
+    [
+        C.Table(("",), (("",),)),  # a column with nothing in it
+        C.Table((), ()),  # no columns at all
+        C.Table(("a", "b"), (("x", "1  "), ("y", "22"))),  # trailing spaces in a number column
+        C.Table(("a", "b"), (("x", "1"),), title=""),  # an empty title
+    ],
+)
+def test_empty_columns_and_titles_look_as_rich_draws_them(block):
+    for width in WIDTHS:
+        assert drawn(richview.FittedTable(block), width) == drawn(richview.table(block), width), width
+
+
 def test_a_table_that_does_not_fit_is_drawn_by_rich():
-    block = C.Table(("Outcome", "Rate"), (("a long first cell " * 3, "1%"),))
+    block = C.Table(("Outcome", "Rate"), (("a long first cell " * 3 + "end", "1%"),))
     assert richview.fitted_lines(block, 40) is None
     assert richview.fitted_lines(block, 80) is not None
     assert richview.fitted_lines(C.Table(("A", "B"), (("1", "2"),), ratios=(1, 5)), 80) is None  # ratios: rich
