@@ -122,27 +122,36 @@ def os_series(
             label = f"{L.SCENARIO_NAMES[key].lower()} (alive at {pred.scenarios[key].curve.start:g} mo)"
             out.append(Series(label, role, pred.scenarios[key].curve.estimate))
     if pinned is not None:
-        out.append(Series("pinned patient", "pinned", pinned.os.curve.estimate))
+        label = "pinned patient"
+        if pinned.alive_at_months != pred.alive_at_months:  # two curves conditioned differently: say so
+            label += f", {_conditioned_on(pinned.alive_at_months)}"
+        out.append(Series(label, "pinned", pinned.os.curve.estimate))
     chemo_curve = pred.scenarios["os_chemotherapy"].curve
     if chemo and _shows_chemo(pred):
         out.append(Series(f"chemotherapy*, to {CHEMO_HORIZON:g} mo", "comparator", chemo_curve.estimate, dashed=True))
     c = pred.os.curve
-    out.append(Series("this patient, blinatumomab", "patient", c.estimate, c.lo, c.hi))
+    label = "this patient, blinatumomab"
+    if pinned is not None and pinned.alive_at_months != pred.alive_at_months:
+        label += f", {_conditioned_on(pred.alive_at_months)}"
+    out.append(Series(label, "patient", c.estimate, c.lo, c.hi))
     return tuple(out)
 
 
 def comparison(pred: Prediction, pinned: Prediction, landmarks: tuple[int, ...] = REPORT_LANDMARKS) -> Section:
-    """This patient against a pinned one: medians and landmarks side by side, with differences."""
+    """This patient against a pinned one: medians and landmarks side by side, with differences (none where
+    one is conditioned on being alive at a month and the other is not, or on another month)."""
+    now_s, then_s = pred.alive_at_months, pinned.alive_at_months
+    alike = now_s == then_s
 
     def diff_pp(a: float | None, b: float | None) -> str:
-        if a is None or b is None:
+        if a is None or b is None or not alike:
             return DASH
         d = round(100 * a) - round(100 * b)
         return f"{d:+d} pp" if d else "0"
 
     def diff_mo(a: float | None, b: float | None) -> str:
         """From the values as shown (one decimal), so that the difference adds up on screen."""
-        if a is None or b is None:
+        if a is None or b is None or not alike:
             return DASH
         d = round(a, 1) - round(b, 1)
         return f"{d:+.1f} mo" if abs(d) >= 0.05 else "0"
@@ -162,14 +171,13 @@ def comparison(pred: Prediction, pinned: Prediction, landmarks: tuple[int, ...] 
         now, then = pred.os.landmark(m).estimate, pinned.os.landmark(m).estimate
         rows.append((_LANDMARK_NAMES[m], _pct(now), _pct(then), diff_pp(now, then)))
     pinned_inputs = L.factors_line(pinned.inputs)
-    now_s, then_s = pred.alive_at_months, pinned.alive_at_months
     conditioning = (
         ()
-        if now_s == then_s
+        if alike
         else (
             Text(
-                f"Not like for like: now {_conditioned_on(now_s)}, pinned {_conditioned_on(then_s)}. Set the same "
-                "survival view for both before reading the differences.",
+                f"Not like for like: now {_conditioned_on(now_s)}, pinned {_conditioned_on(then_s)}. No differences "
+                "are shown: set the same survival view for both to compare them.",
                 "warning",
             ),
         )

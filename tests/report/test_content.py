@@ -198,3 +198,12 @@ def test_comparison_says_when_the_two_are_conditioned_differently():
     assert "given alive at 6 months" in warning.text and "from first dose" in warning.text
     same = C.comparison(predict(Patient(ecog=0), draws=200), pinned)
     assert not [b for b in same.blocks if isinstance(b, C.Text) and b.kind == "warning"]
+    # (found by review: the differences of the unlike curves were still printed, and the plot's legend did not
+    # say that the two curves were conditioned differently)
+    (unlike,) = _tables(C.comparison(now, pinned))
+    assert {row[3] for row in unlike.rows} == {C.DASH}
+    (alike,) = _tables(same)
+    assert any(row[3] not in (C.DASH, "0") for row in alike.rows)
+    labels = {s.role: s.label for s in C.os_series(now, pinned=pinned)}
+    assert labels["pinned"].endswith("from first dose") and labels["patient"].endswith("given alive at 6 months")
+    assert {s.label for s in C.os_series(pinned, pinned=pinned)} >= {"pinned patient", "this patient, blinatumomab"}

@@ -429,10 +429,16 @@ async def test_a_result_being_computed_is_marked_never_shown_as_current(monkeypa
         assert "updating" in text_of(app, "#headline")
         assert app.screen.query_one("#os-summary").has_class("-stale")
         assert "ECOG 2" in text_of(app, "#headline")  # the old warning, shown as the previous inputs'
+        for view in ("#rfs-view", "#scenarios-view", "#response-view", "#uncertainty-view"):
+            # (found by review: the other tabs showed the previous patient's numbers unmarked)
+            assert app.screen.query_one(view).has_class("-stale")
+            assert "updating" in text_of(app, view) and "previous inputs" in text_of(app, view)
         gate.set()
         await settle(app, pilot)
         assert "updating" not in text_of(app, "#headline")
         assert not app.screen.query_one("#os-summary").has_class("-stale")
+        for view in ("#rfs-view", "#scenarios-view", "#response-view", "#uncertainty-view"):
+            assert not app.screen.query_one(view).has_class("-stale") and "updating" not in text_of(app, view)
         assert app.screen.prediction.inputs["ecog"] == 0
 
 
@@ -496,6 +502,28 @@ async def test_additional_factors_are_typed_and_refused_values_are_named():
         assert "ECOG 3-4 not offered" in str(app.screen.query_one("#inputs-note", Static).render())
 
 
+async def test_a_refused_value_stays_named_while_another_box_is_typed_in():
+    """(found by review: typing in Blasts cleared Age's error, leaving "90" on screen and results for unknown
+    age with no word of it; and a value above the maximum, which more typing cannot mend, is named at once)"""
+    app = make_app(Patient(ecog=1), draws=DRAWS)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        app.screen.query_one("#age", Input).focus()
+        await pilot.press("9", "0")
+        await settle(app, pilot)
+        note = lambda: str(app.screen.query_one("#inputs-note", Static).render())  # noqa: E731
+        assert "Age" in note() and "got 90" in note() and "age unknown" in note()  # at once: 90 > 80
+        app.screen.query_one("#marrow_blasts", Input).focus()
+        await pilot.press("4", "0")
+        await settle(app, pilot)
+        assert app.screen.patient == Patient(ecog=1, marrow_blasts=40)  # blasts applied, age still unknown
+        assert "got 90" in note() and "age unknown" in note()  # and still said
+        app.screen.query_one("#age", Input).focus()
+        await pilot.press("backspace", "backspace")
+        await settle(app, pilot)
+        assert "ECOG 3-4 not offered" in note()  # nothing refused any more: the usual note
+
+
 async def test_the_first_prediction_is_in_the_first_frame():
     """A first prediction that is ready when the screen mounts (it starts before the app) is drawn before the
     first frame: no frame ever shows the calculator without a result (issue 19)."""
@@ -553,6 +581,27 @@ async def test_views_grow_and_shrink_with_their_content():
         app.screen.query_one("#t411", Select).value = "unknown"
         await settle(app, pilot)
         assert headline.content_size.height == plain
+
+
+async def test_every_warning_is_shown_whole_at_80x24():
+    """(found by review: the headline's box was at most 12 lines high, and at 80 x 24 the warnings of an ECOG 2,
+    third-salvage, t(4;11) patient were cut to the first lines of one)"""
+    patient = Patient(ecog=2, salvage_line=3, t411=True, marrow_blasts=3.0, age=75.0)
+    app = make_app(patient, draws=DRAWS)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        headline = app.screen.query_one("#headline", Static)
+        console = Console(file=StringIO(), width=headline.content_size.width, color_system=None)
+        console.print(headline.content)
+        lines = console.file.getvalue().rstrip("\n").splitlines()
+        assert len(app.screen.prediction.warnings) >= 3
+        assert headline.content_size.height == len(lines) > 12  # every line of every warning has room
+        side = app.screen.query_one("#os-side")
+        side.scroll_end(animate=False)
+        await pilot.pause()
+        assert side.scroll_y > 0  # the side column scrolls to what is below the screen
+        last = " ".join(app.screen.prediction.warnings[-1].split()[-3:])
+        assert last in " ".join(" ".join(lines).split())
 
 
 async def test_the_plot_fills_its_width_after_a_resize():

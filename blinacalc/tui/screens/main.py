@@ -37,6 +37,9 @@ from blinacalc.tui.widgets.survival import SurvivalPlot, colours_for, legend
 
 TABS = ("survival", "compare", "response", "rfs", "scenarios", "harms", "evidence")
 UPDATING = "⟳ updating…"
+PREVIOUS = " (the numbers below are for the previous inputs)"
+# The other tabs' views of the patient's result: marked, like the Survival tab's, while a new one computes.
+TAB_VIEWS = ("#response-view", "#rfs-view", "#scenarios-view", "#uncertainty-view")
 STALE_AFTER = 0.08  # seconds: a result that takes longer is marked as updating meanwhile
 # How long the screen's mount waits for the first prediction (started before the app) so that the first
 # frame shows it; if it is later than this (the draws are being built: the first run ever) the screen is
@@ -99,6 +102,7 @@ class MainScreen(Screen):
     ) -> None:
         super().__init__()
         self._views_ready = False
+        self._tabs_marked = False  # the tab views carry the "updating" line
         self._first = first  # the first prediction, for exactly these inputs, started before the app
         self.patient = patient
         self.alive_at = alive_at
@@ -120,10 +124,12 @@ class MainScreen(Screen):
                 with Vertical(id="plot-column"):
                     yield SurvivalPlot(id="os-plot")
                     yield ResultView(id="os-legend")
-                with Vertical(id="side"):
+                # The headline (median, 1 year, every warning) heads the side column, which scrolls: a box of
+                # its own cut warnings off (the first lines of three, at 80 x 24); each new patient is shown
+                # from the top.
+                with Vertical(id="side"), VerticalScroll(id="os-side"):
                     yield ResultView(UPDATING, id="headline")
-                    with VerticalScroll(id="os-side"):
-                        yield ResultView(id="os-summary")
+                    yield ResultView(id="os-summary")
             with TabPane("Compare", id="compare"), VerticalScroll():
                 yield ResultView(id="compare-view")
             for pane_id, title in (
@@ -287,17 +293,22 @@ class MainScreen(Screen):
         pred = self.prediction
         if pred is None:
             return
-        self.query_one("#response-view", Static).update(_section(C.response(pred)))
-        self.query_one("#rfs-view", Static).update(_section(C.relapse_free_survival(pred)))
-        self.query_one("#uncertainty-view", Static).update(Group(_section(C.uncertainty(pred)), Text()))
+        self.query_one("#response-view", Static).update(self._marked(_section(C.response(pred))))
+        self.query_one("#rfs-view", Static).update(self._marked(_section(C.relapse_free_survival(pred))))
+        self.query_one("#uncertainty-view", Static).update(self._marked(Group(_section(C.uncertainty(pred)), Text())))
         self._render_scenarios()
+        self._tabs_marked = self.updating
+
+    def _marked(self, content: RenderableType) -> RenderableType:
+        """A tab view's content, headed by "updating…" while the result shown is for inputs since changed."""
+        return Group(Text(UPDATING + PREVIOUS, "bold"), content) if self.updating else content
 
     def _render_scenarios(self) -> None:
         pred = self.prediction
         assert pred is not None
         view = self.query_one("#scenarios-view", Static)
         if pred.scenarios.computed:
-            view.update(Group(_section(C.scenarios(pred)), Text(), _section(C.reference_curves(pred))))
+            view.update(self._marked(Group(_section(C.scenarios(pred)), Text(), _section(C.reference_curves(pred)))))
         else:
             view.update("Computing…")
 
@@ -307,18 +318,20 @@ class MainScreen(Screen):
 
     def watch_updating(self, updating: bool) -> None:
         """A result for inputs that have since changed is marked, never shown as current."""
-        for selector in ("#headline", "#os-summary", "#os-plot", "#compare-view"):
+        for selector in ("#headline", "#os-summary", "#os-plot", "#compare-view", *TAB_VIEWS):
             self.query_one(selector).set_class(updating, "-stale")
         self._render_headline()
+        if updating != self._tabs_marked and self.prediction is not None:
+            self._render_tabs()  # (only when a result is slower than a glance: never on a quick change)
 
     def _render_headline(self) -> None:
-        """Median and 1-year survival with intervals, and the warnings: always in view, never scrolled."""
+        """Median and 1-year survival with intervals, and every warning, whole: at the top of the side column."""
         if not self._views_ready:
             return
         pred = self.prediction
         parts: list[RenderableType] = []
         if self.updating:
-            parts.append(Text(UPDATING + (" (the numbers below are for the previous inputs)" if pred else ""), "bold"))
+            parts.append(Text(UPDATING + (PREVIOUS if pred else ""), "bold"))
         if pred is not None:
             parts += [richview.paragraph(t) for t in C.headline(pred)]
             parts += [richview.paragraph(C.Text(w, "warning")) for w in pred.warnings]

@@ -148,6 +148,16 @@ class NumberInput(Input):
         return value, None
 
 
+def _above_maximum(box: NumberInput) -> bool:
+    """A number above the factor's maximum: typing more digits can only make it larger."""
+    from blinacalc._text import parse_decimal
+
+    text = box.value.strip().removesuffix("%")
+    number = parse_decimal(text) if text else None
+    top = box.factor.maximum
+    return number is not None and top is not None and number > top
+
+
 NOTE = "ECOG 3-4 not offered: outside both trials (see ?). No names or record numbers."
 
 
@@ -231,17 +241,22 @@ class InputsPanel(Widget):
 
     def on_input_changed(self, event: Input.Changed) -> None:
         """A value the model accepts applies at once; a refused one waits (it may be half typed: age "6" on
-        the way to "65") and its error shows when the field is left or Enter is pressed."""
+        the way to "65") and its error shows when the field is left or Enter is pressed, or at once when more
+        typing cannot mend it (a number above the maximum)."""
         event.stop()
         box = event.input
         assert isinstance(box, NumberInput)
         value, error = box.parsed()
         box.set_class(error is not None, "-refused")
         if error is None:
-            self._show_error(None)
+            # Another box may still hold a refused value: its error stays in view (found by review: typing in
+            # one box cleared the other's error, leaving a value on screen that the results do not use).
+            self._show_error(next(filter(None, map(self._refusal, self.query(NumberInput))), None))
             if self._accepted.get(box.factor.name) != value:
                 self._accepted[box.factor.name] = value
                 self.post_message(self.Changed(self.patient, self.alive_at))
+        elif _above_maximum(box):
+            self._check(box)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
@@ -253,11 +268,17 @@ class InputsPanel(Widget):
 
     def _check(self, box: Input) -> None:
         assert isinstance(box, NumberInput)
+        message = self._refusal(box)
+        if message is not None:
+            self._show_error(message)
+
+    def _refusal(self, box: NumberInput) -> str | None:
+        """The box's value refused, and what the results are for instead; None if the model accepts it."""
         _, error = box.parsed()
-        if error is not None:
-            shown = self._accepted.get(box.factor.name)
-            kept = F.inline_words(box.factor, shown)
-            self._show_error(f"⚠ {error}. Results are for {kept}.")
+        if error is None:
+            return None
+        kept = F.inline_words(box.factor, self._accepted.get(box.factor.name))
+        return f"⚠ {error}. Results are for {kept}."
 
     def _show_error(self, message: str | None) -> None:
         from rich.text import Text
