@@ -301,6 +301,12 @@ def predict(
         keys = ("os_if_cr_crh", "os_if_no_cr_crh", "os_if_cr_crh_mrd")
         hrs = (ds.cr_hr, None, ds.mrd_hr)
 
+        def reference() -> Endpoint:
+            # This patient alive at the landmark, response not yet known: the curve the split divides (the
+            # scenarios' fair reference; the OS from the first dose counts the months before the landmark).
+            conditioned, first = condition(os_curves, cond_on)
+            return endpoint(conditioned, os_hr, start=first, alive_at=cond_on)
+
         def summary(j: int) -> Endpoint:
             # Conditioning on the landmark divides by the landmark's column: where that is exactly 1 (every
             # draw alive there, as from_landmark is) the curves are left as they are, which is the same.
@@ -309,8 +315,8 @@ def predict(
             conditioned, first = (curves, at) if same else condition(curves, cond_on)
             return endpoint(conditioned, hrs[j], start=first, alive_at=cond_on)
 
-        first, rest = both(lambda: summary(0), lambda: [summary(1), summary(2)])
-        return dict(zip(keys, (first, *rest), strict=True))
+        first, rest = both(lambda: [reference(), summary(0)], lambda: [summary(1), summary(2)])
+        return dict(zip(("os_alive_at_landmark", *keys), (*first, *rest), strict=True))
 
     later = soon(remission) if start_scenarios else remission
 

@@ -180,7 +180,7 @@ class Harm:
     chemotherapy: Rate
 
 
-SCENARIOS = ("os_if_cr_crh", "os_if_no_cr_crh", "os_if_cr_crh_mrd", "os_chemotherapy")
+SCENARIOS = ("os_alive_at_landmark", "os_if_cr_crh", "os_if_no_cr_crh", "os_if_cr_crh_mrd", "os_chemotherapy")
 REFERENCE_CURVES = ("os_hsct_in_ccr",)
 
 

@@ -121,6 +121,10 @@ def os_series(
         for key, role in (("os_if_no_cr_crh", "scenario_b"), ("os_if_cr_crh", "scenario_a")):
             label = f"{L.SCENARIO_NAMES[key].lower()} (alive at {pred.scenarios[key].curve.start:g} mo)"
             out.append(Series(label, role, pred.scenarios[key].curve.estimate))
+        # What the two divide: this patient alive at the landmark (the what-if curves start there at 100%, so
+        # beside the curve from the first dose alone, "not reached" could read as better than average).
+        ref = pred.scenarios["os_alive_at_landmark"].curve
+        out.append(Series(f"this patient, alive at {ref.start:g} mo", "patient", ref.estimate, dashed=True))
     if pinned is not None:
         label = "pinned patient"
         if pinned.alive_at_months != pred.alive_at_months:  # two curves conditioned differently: say so
@@ -451,10 +455,13 @@ def _scenario_basis(pred: Prediction) -> dict[str, str]:
     post = pred.scenarios["os_if_cr_crh"].hazard_ratio
     assert post is not None
     return {
+        "os_alive_at_landmark": "this patient's overall survival given alive at the landmark, before the response "
+        "is known, which the scenarios below divide (compare them with it, not with the curve from the first "
+        "dose, which also counts the months before the landmark)",
         "os_if_cr_crh": f"proportional hazards after the landmark with hazard ratio {L.hazard_ratio(post)}, from Table "
         f"2's counts alive at 3 years (Topp 2021), with Table 3's {cr_hr.value:.2f} (time-dependent, whole "
         "follow-up, same patients) only as a weak prior",
-        "os_if_no_cr_crh": "the other arm of the same split; together they mix back to this patient's curve",
+        "os_if_no_cr_crh": "the other arm of the same split; together they mix back to the first row",
         "os_if_cr_crh_mrd": f"Topp 2021 Table 3 multivariate hazard ratio {mrd_hr.value:.2f} for MRD response, "
         f"within CR/CRh ({L.pct(mrd_share)} MRD response, TOWER); a whole-follow-up, time-dependent ratio used "
         "after the landmark, so it may overstate the contrast",

@@ -20,6 +20,7 @@ def input_names() -> dict[str, str]:
 
 
 SCENARIO_NAMES = {
+    "os_alive_at_landmark": "Alive, response not yet known",
     "os_if_cr_crh": "CR/CRh reached",
     "os_if_no_cr_crh": "CR/CRh not reached",
     "os_if_cr_crh_mrd": "CR/CRh with MRD response",

@@ -220,7 +220,7 @@ def test_to_dict_contract(population):
     assert (
         list(d["scenarios"])
         == list(SCENARIOS)
-        == ["os_if_cr_crh", "os_if_no_cr_crh", "os_if_cr_crh_mrd", "os_chemotherapy"]
+        == ["os_alive_at_landmark", "os_if_cr_crh", "os_if_no_cr_crh", "os_if_cr_crh_mrd", "os_chemotherapy"]
     )
     assert list(d["reference_curves"]) == list(REFERENCE_CURVES) == ["os_hsct_in_ccr"]
     assert set(d["response"]) == {"individualized", "cr_crh", "cr", "crh", "mrd_response", "hsct", "tower"}
@@ -235,6 +235,7 @@ def test_to_dict_contract(population):
     expected = {
         "os": ("first_dose", None, 60.0, "individualized"),
         "rfs": ("first_cr_crh", None, 48.0, "individualized"),
+        "os_alive_at_landmark": ("first_dose", 3.0, 60.0, "individualized"),
         "os_if_cr_crh": ("first_dose", 3.0, 60.0, "individualized"),
         "os_if_no_cr_crh": ("first_dose", 3.0, 60.0, "individualized"),
         "os_if_cr_crh_mrd": ("first_dose", 3.0, 60.0, "individualized"),
@@ -391,9 +392,9 @@ def test_pending_scenarios_are_computed_once_across_threads():
     def later():
         calls.append(threading.get_ident())
         time.sleep(0.05)  # long enough for every reader to arrive while it runs
-        return {k: pred.os for k in SCENARIOS[:3]}
+        return {k: pred.os for k in SCENARIOS[:4]}
 
-    scenarios = Scenarios({k: pred.rfs for k in SCENARIOS[3:]}, later=later)
+    scenarios = Scenarios({k: pred.rfs for k in SCENARIOS[4:]}, later=later)
     seen = []
     threads = [threading.Thread(target=lambda: seen.append(scenarios["os_if_cr_crh_mrd"])) for _ in range(8)]
     for t in threads:

@@ -129,10 +129,36 @@ def test_harms_are_tower_table_3(report):
 def test_scenarios_table(report, pred):
     (table,) = _tables(_section(report, "scenarios"))
     # Chemotherapy is counted from the first dose, not the landmark: it stays out of this table.
-    assert [r[0] for r in table.rows] == ["CR/CRh reached", "CR/CRh not reached", "CR/CRh with MRD response"]
+    assert [r[0] for r in table.rows] == [
+        "Alive, response not yet known",  # what the two divide: their reference (not the curve from first dose)
+        "CR/CRh reached",
+        "CR/CRh not reached",
+        "CR/CRh with MRD response",
+    ]
     notes = " ".join(_texts(_section(report, "scenarios")))
     assert "0.29" in notes and "0.54" in notes and "76%" in notes  # Topp Table 3; TOWER Results
     assert "alive at month 3" in notes and "guarantee-time" in notes
+
+
+def test_the_what_if_curves_are_read_against_the_patient_alive_at_the_landmark():
+    """(found by review: beside the curve from the first dose alone, "CR/CRh not reached" from the landmark lay
+    above it and read as "better than average"). The reference is the curve the split divides: the two
+    scenarios, weighted by the responder share, mix back to it; shown on the plot beside them."""
+    pred = predict(Patient(ecog=1), draws=200)
+    ref, cr, no = (pred.scenarios[k] for k in ("os_alive_at_landmark", "os_if_cr_crh", "os_if_no_cr_crh"))
+    assert ref.curve.start == cr.curve.start == no.curve.start == pred.landmark_months == 3.0
+    assert ref.conditional_on_alive_at_months == 3.0 and ref.time_origin == "first_dose"
+    share = pred.responder_share.estimate
+    for m in (6, 12, 24, 36):
+        mixed = share * cr.landmark(m).estimate + (1 - share) * no.landmark(m).estimate
+        assert mixed == pytest.approx(ref.landmark(m).estimate, abs=1e-12)
+        assert no.landmark(m).estimate < ref.landmark(m).estimate < cr.landmark(m).estimate
+    at_landmark = pred.os.curve.at(3.0)
+    assert ref.landmark(12).estimate == pytest.approx(pred.os.landmark(12).estimate / at_landmark, rel=1e-9)
+    series = C.os_series(pred, scenarios=True)
+    (dashed,) = [s for s in series if s.role == "patient" and s.dashed]
+    assert dashed.label == "this patient, alive at 3 mo" and dashed.estimate == ref.curve.estimate
+    assert not [s for s in C.os_series(pred) if s.role == "patient" and s.dashed]  # only with the what-if curves
 
 
 def test_hsct_reference_is_its_own_section(report):
