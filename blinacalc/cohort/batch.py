@@ -499,7 +499,7 @@ def run(
             rows.run(_range_records(source, *parts[0]), after_first=lambda: workers.start(rows))
             if workers.started:
                 workers.finish(out, rows)
-            else:  # no row of the first chunk needed the grid: the other parts here, one after another
+            else:  # no row of the first chunk needed the grid, or a thread ran: the parts here, in turn
                 for part in parts[1:]:
                     rows.run(_range_records(source, *part))
         if rows.grid is not None:
