@@ -69,7 +69,7 @@ BUDGETS = {
     "tui_change_computed_median_ms": ("  the same, nothing computed ahead", 25.0, "ms"),
     "batch_s_per_million": ("batch, seconds per 1,000,000 rows", 10.0, "s"),
     "batch_first_s_per_million": ("  the same, first run ever (nothing kept yet)", 10.0, "s"),
-    "batch_peak_mb": ("batch, peak memory (resident)", 1024.0, "MB"),
+    "batch_peak_mb": ("batch, peak memory (its processes, summed)", 1024.0, "MB"),
     "batch_first_peak_mb": ("  the same, first run ever", 1024.0, "MB"),
 }
 
