@@ -497,11 +497,11 @@ def run(
             rows.run(reader.records())
         else:
             rows.run(_range_records(source, *parts[0]), after_first=lambda: workers.start(rows))
-            if workers.started:
-                workers.finish(out, rows)
-            else:  # no row of the first chunk needed the grid, or a thread ran: the parts here, in turn
-                for part in parts[1:]:
-                    rows.run(_range_records(source, *part))
+            workers.finish(out, rows)
+            # The parts no worker took, here in turn: the first chunk needed no grid, another thread ran, or
+            # no more processes could be started.
+            for part in parts[1 + len(workers.started) :]:
+                rows.run(_range_records(source, *part))
         if rows.grid is not None:
             rows.grid.save()
     finally:
@@ -737,6 +737,7 @@ class _Workers:
         self.on_progress = on_progress
         self.started: list[_Worker] = []
         self._progress = mmap.mmap(-1, 8 * max(1, len(parts)))  # rows written by each worker, shared
+        self._merged = False  # their rows are in the run's count
 
     def start(self, rows: _Rows) -> None:
         """Fork a worker per part once ``rows`` has computed the grid settings of its first chunk: every
@@ -751,7 +752,12 @@ class _Workers:
         for slot, part in enumerate(self.parts):
             out = tempfile.TemporaryFile("w+", encoding="utf-8", newline="")  # noqa: SIM115 (closed by stop)
             report = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115 (closed by stop)
-            pid = os.fork()
+            try:
+                pid = os.fork()
+            except OSError:  # no process to spare (a limit): the run reads the remaining parts itself
+                out.close()
+                report.close()
+                return
             if pid == 0:  # the worker: never returns
                 self._work(slot, part, rows, out, report)
             self.started.append(_Worker(pid, out, report))
@@ -789,7 +795,9 @@ class _Workers:
                 os._exit(0)
 
     def rows_written(self) -> int:
-        """Rows the workers have written so far."""
+        """Rows the workers have written so far and the run has not yet counted as its own."""
+        if self._merged:
+            return 0
         return sum(struct.unpack_from("q", self._progress, 8 * i)[0] for i in range(len(self.started)))
 
     def finish(self, out: IO[str], rows: _Rows) -> None:
@@ -804,6 +812,7 @@ class _Workers:
                     self.on_progress(rows.result.rows + self.rows_written())
                 time.sleep(0.05)
         reported = min(rows.result.refused, MAX_REPORTED)
+        self._merged = True
         for worker in self.started:
             worker.report.seek(0)
             text = worker.report.read()

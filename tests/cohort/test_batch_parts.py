@@ -192,3 +192,22 @@ def test_no_worker_is_forked_while_another_thread_runs(tmp_path, monkeypatch):
         stop.set()
         other.join()
     assert result.processes == 1 and split == alone  # read here, one part after another
+
+
+def test_when_no_more_processes_can_be_started_the_run_reads_the_rest(tmp_path, monkeypatch):
+    path = tmp_path / "cohort.csv"
+    path.write_text(cohort(12_000), encoding="utf-8")
+    alone, *_ = _run(path)
+    once(monkeypatch, PART_BYTES=20_000, WORKERS=3)
+    real, calls = os.fork, []
+
+    def fork() -> int:
+        calls.append(1)
+        if len(calls) == 2:
+            raise BlockingIOError("Resource temporarily unavailable")
+        return real()
+
+    monkeypatch.setattr(batch.os, "fork", fork)
+    split, result, _, progress = _run(path)
+    assert result.processes == 2 and split == alone  # one worker; the third part read here, after it
+    assert progress == sorted(progress) and progress[-1] == result.rows  # counted once
