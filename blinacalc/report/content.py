@@ -325,11 +325,12 @@ def _conditioning_note(pred: Prediction) -> Text | None:
 
 
 def headline(pred: Prediction) -> tuple[Text, ...]:
-    """What a clinician reads first: the median and the plain-words 1-year sentence, both with intervals."""
-    return (
-        Text(f"Median overall survival {L.median(pred.os.median_months, '95% interval ')} from first dose", "key"),
-        Text(plain_words(pred), "key"),
-    )
+    """What a clinician reads first: the median and the plain-words 1-year sentence, both with intervals; a
+    conditional median says so first (found by review: "from first dose" alone read as unconditional)."""
+    median = f"edian overall survival {L.median(pred.os.median_months, '95% interval ')} from first dose"
+    alive = pred.alive_at_months
+    first = f"M{median}" if alive is None else f"Given alive at {alive:g} months: m{median}"
+    return (Text(first, "key"), Text(plain_words(pred), "key"))
 
 
 def overall_survival(

@@ -196,7 +196,9 @@ async def test_alive_at_conditions_the_survival_view():
         side = " ".join((text_of(app, "#headline") + text_of(app, "#os-summary")).split())
         assert "Conditional on being alive 6 months after the first dose" in side
         expected = predict(Patient(ecog=1), draws=DRAWS, alive_at_months=6.0).os.median_months
-        assert f"Median overall survival {L.median(expected, '95% interval ')}" in side
+        # the headline's first words say it is conditional (found by review: "from first dose" alone read as
+        # unconditional)
+        assert f"Given alive at 6 months: median overall survival {L.median(expected, '95% interval ')}" in side
 
 
 async def test_rfs_tab_shows_competing_risks_and_scenarios_tab_the_reference():
