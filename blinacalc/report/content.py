@@ -124,7 +124,7 @@ def os_series(
         # What the two divide: this patient alive at the landmark (the what-if curves start there at 100%, so
         # beside the curve from the first dose alone, "not reached" could read as better than average).
         ref = pred.scenarios["os_alive_at_landmark"].curve
-        out.append(Series(f"this patient, alive at {ref.start:g} mo", "patient", ref.estimate, dashed=True))
+        out.append(Series(f"this patient, alive at {ref.start:g} mo", "reference", ref.estimate))
     if pinned is not None:
         label = "pinned patient"
         if pinned.alive_at_months != pred.alive_at_months:  # two curves conditioned differently: say so

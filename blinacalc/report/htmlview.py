@@ -14,7 +14,7 @@ from blinacalc.report import plot
 
 CHART_W, CHART_H = 720, 340
 _LEFT, _RIGHT, _TOP, _BOTTOM = 52, 12, 12, 40
-_DASHES = {"comparator": "7 5", "pinned": "2 4", "scenario_a": "10 3 2 3", "scenario_b": "4 2"}
+_DASHES = {"comparator": "7 5", "pinned": "2 4", "scenario_a": "10 3 2 3", "scenario_b": "4 2", "reference": "1 3"}
 
 CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif;

@@ -30,11 +30,13 @@ COLOURS = {
     "pinned": "#CC79A7",
     "scenario_a": "#009E73",
     "scenario_b": "#E69F00",
+    "reference": "#56B4E9",  # the patient alive at the landmark, beside the what-if curves: the patient's blue
 }
 # On light backgrounds sky blue is faint: the patient's curve takes Okabe-Ito's darker blue.
-COLOURS_LIGHT = {**COLOURS, "patient": "#0072B2", "band": "#0072B2", "band_bg": "#d4e7f4"}
-# Overlays drawn as a trail of marker characters rather than braille, so they differ in shape too.
-MARKERS = {"pinned": "x", "scenario_a": "+", "scenario_b": "-"}
+COLOURS_LIGHT = {**COLOURS, "patient": "#0072B2", "band": "#0072B2", "band_bg": "#d4e7f4", "reference": "#0072B2"}
+# Overlays drawn as a trail of marker characters rather than braille, so they differ in shape too (the
+# reference's dots from the comparator's dashes, without colour).
+MARKERS = {"pinned": "x", "scenario_a": "+", "scenario_b": "-", "reference": "·"}
 
 
 @value_type

@@ -7,6 +7,7 @@ import pytest
 from blinacalc import Patient, predict
 from blinacalc.report import content as C
 from blinacalc.report import labels as L
+from blinacalc.report import plot as P
 
 
 @pytest.fixture(scope="module")
@@ -156,9 +157,11 @@ def test_the_what_if_curves_are_read_against_the_patient_alive_at_the_landmark()
     at_landmark = pred.os.curve.at(3.0)
     assert ref.landmark(12).estimate == pytest.approx(pred.os.landmark(12).estimate / at_landmark, rel=1e-9)
     series = C.os_series(pred, scenarios=True)
-    (dashed,) = [s for s in series if s.role == "patient" and s.dashed]
-    assert dashed.label == "this patient, alive at 3 mo" and dashed.estimate == ref.curve.estimate
-    assert not [s for s in C.os_series(pred) if s.role == "patient" and s.dashed]  # only with the what-if curves
+    (shown,) = [s for s in series if s.role == "reference"]
+    assert shown.label == "this patient, alive at 3 mo" and shown.estimate == ref.curve.estimate
+    assert not [s for s in C.os_series(pred) if s.role == "reference"]  # only with the what-if curves
+    # drawn in a shape of its own (dots), not the comparator's dashes: told apart without colour too
+    assert P.MARKERS["reference"] not in ("x", "+", "-") and "reference" in P.COLOURS and "reference" in P.COLOURS_LIGHT
 
 
 def test_hsct_reference_is_its_own_section(report):
