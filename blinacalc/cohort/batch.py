@@ -22,6 +22,7 @@ chunk at a time, so memory does not grow with the file.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import io
 import itertools
@@ -39,7 +40,7 @@ import tempfile
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -484,8 +485,11 @@ def run(
         raise CohortFileError(f"{source}: input column {clash[0]!r} has the name of an output column; rename it")
     header = [*reader.header, *OUTPUT_COLUMNS]
     write = _csv_writer(out, header) if fmt == "csv" else _json_writer(out, header, reader.keys)
-    parts = _parts(source, WORKERS)
-    workers = _Workers(source, parts[1:], fmt, header, reader.keys, on_progress)
+    # Every part is read through the file the header was read from (a file replaced or removed meanwhile,
+    # by an export job's atomic save, say, cannot mix into the rows).
+    fd = reader.fh.fileno()
+    parts = _parts(fd, WORKERS)
+    workers = _Workers(source, fd, parts[1:], fmt, header, reader.keys, on_progress)
     progress = None if on_progress is None else lambda done: on_progress(done + workers.rows_written())
     rows = _Rows(reader.keys, write, draws, seed, on_refused, progress)
     # Rows are lists of strings: no reference cycles, but each chunk allocates tens of thousands of them,
@@ -496,12 +500,12 @@ def run(
         if not parts:
             rows.run(reader.records())
         else:
-            rows.run(_range_records(source, *parts[0]), after_first=lambda: workers.start(rows))
+            rows.run(_range_records(source, fd, *parts[0]), after_first=lambda: workers.start(rows))
             workers.finish(out, rows)
             # The parts no worker took, here in turn: the first chunk needed no grid, another thread ran, or
             # no more processes could be started.
             for part in parts[1 + len(workers.started) :]:
-                rows.run(_range_records(source, *part))
+                rows.run(_range_records(source, fd, *part))
         if rows.grid is not None:
             rows.grid.save()
     finally:
@@ -606,55 +610,65 @@ PART_BYTES = 4 << 20
 Part = tuple[int, int, int]  # a byte range of a file's rows (start, end) and the number of its first line
 
 
-def _parts(path: Path, workers: int) -> list[Part]:
-    """The rows of ``path`` (after its header) split at line ends into up to ``workers`` byte ranges of at
-    least :data:`PART_BYTES`, for row workers; none (``[]``) for a file that is small, not a regular file,
-    or not safe to split at line ends: one with a quote (a quoted cell may hold a line break) or a carriage
-    return not followed by a line feed (which also ends a line for the CSV reader). Linux only (forking a
-    process that has loaded numpy is not safe everywhere)."""
+def _parts(fd: int, workers: int) -> list[Part]:
+    """The rows of the open file ``fd`` (after its header) split at line ends into up to ``workers`` byte
+    ranges of at least :data:`PART_BYTES`, for row workers; none (``[]``) for a file that is small, not a
+    regular file, or not safe to split at line ends: one with a quote (a quoted cell may hold a line break)
+    or a carriage return not followed by a line feed (which also ends a line for the CSV reader), or a line
+    longer than the reader accepts. Linux only (forking a process that has loaded numpy is not safe
+    everywhere). Read with ``pread``: the descriptor's own position is left alone."""
     if workers < 2 or sys.platform != "linux":
         return []
     try:
-        info = os.stat(path)
-        if not stat.S_ISREG(info.st_mode) or info.st_size < 2 * PART_BYTES:
+        info = os.fstat(fd)
+        size = info.st_size
+        if not stat.S_ISREG(info.st_mode) or size < 2 * PART_BYTES:
             return []
-        with open(path, "rb") as fh:
-            head = fh.readline(MAX_LINE_CHARS + 1)
-            if not head.endswith(b"\n") or b'"' in head or b"\r" in head[:-2]:
+        head = _line_end(fd, 0)
+        if head is None or b'"' in os.pread(fd, head, 0) or b"\r" in os.pread(fd, head, 0)[:-2]:
+            return []
+        count = min(workers, (size - head) // PART_BYTES)
+        bounds = [head]
+        for i in range(1, count):
+            end = _line_end(fd, head + (size - head) * i // count)
+            if end is None:
                 return []
-            size = info.st_size
-            count = min(workers, (size - len(head)) // PART_BYTES)
-            bounds = [len(head)]
-            for i in range(1, count):
-                fh.seek(len(head) + (size - len(head)) * i // count)
-                fh.readline()
-                if bounds[-1] < fh.tell() < size:
-                    bounds.append(fh.tell())
-            bounds.append(size)
-            if len(bounds) < 3:
+            if bounds[-1] < end < size:
+                bounds.append(end)
+        bounds.append(size)
+        if len(bounds) < 3:
+            return []
+        parts, line = [], 2  # the header is line 1
+        for start, end in itertools.pairwise(bounds):
+            newlines = _line_ends(fd, start, end)
+            if newlines is None:
                 return []
-            parts, line = [], 2  # the header is line 1
-            fh.seek(bounds[0])
-            for start, end in itertools.pairwise(bounds):
-                newlines = _line_ends(fh, end - start)
-                if newlines is None:
-                    return []
-                parts.append((start, end, line))
-                line += newlines
-            return parts
+            parts.append((start, end, line))
+            line += newlines
+        return parts
     except OSError:
         return []
 
 
-def _line_ends(fh: IO[bytes], size: int) -> int | None:
-    """The line feeds in the next ``size`` bytes of ``fh``; None if they hold a quote or a carriage return
+def _line_end(fd: int, at: int) -> int | None:
+    """The offset just after the first line feed at or after ``at`` (the file's size if there is none before
+    its end); None if the line is longer than the reader accepts."""
+    block = os.pread(fd, MAX_LINE_CHARS + 1, at)
+    found = block.find(b"\n")
+    if found < 0:
+        return at + len(block) if len(block) <= MAX_LINE_CHARS else None
+    return at + found + 1
+
+
+def _line_ends(fd: int, start: int, end: int) -> int | None:
+    """The line feeds in bytes ``start`` to ``end`` of ``fd``; None if they hold a quote or a carriage return
     not followed by a line feed."""
     count, carry = 0, b""
-    while size > 0:
-        block = fh.read(min(size, 1 << 22))
+    while start < end:
+        block = os.pread(fd, min(end - start, 1 << 22), start)
         if not block:
             break
-        size -= len(block)
+        start += len(block)
         if b'"' in block:
             return None
         count += block.count(b"\n")
@@ -667,12 +681,10 @@ def _line_ends(fh: IO[bytes], size: int) -> int | None:
     return None if carry else count
 
 
-def _range_records(path: Path, start: int, end: int, first: int) -> Iterator[tuple[int, list[str]]]:
-    """(line number, raw cells) per row in bytes ``start`` to ``end`` of ``path``, whose first line is line
-    ``first`` (:func:`blinacalc.cohort.read.records`)."""
-    raw = open(path, "rb")  # noqa: SIM115 (closed by the text stream below)
-    raw.seek(start)
-    text = io.TextIOWrapper(io.BufferedReader(_Slice(raw, end - start)), encoding="utf-8", newline="")
+def _range_records(path: Path, fd: int, start: int, end: int, first: int) -> Iterator[tuple[int, list[str]]]:
+    """(line number, raw cells) per row in bytes ``start`` to ``end`` of the open file ``fd`` (``path``, for
+    messages), whose first line is line ``first`` (:func:`blinacalc.cohort.read.records`)."""
+    text = io.TextIOWrapper(io.BufferedReader(_Slice(fd, start, end), 1 << 16), encoding="utf-8", newline="")
     try:
         yield from records(text, path, first)
     finally:
@@ -680,23 +692,21 @@ def _range_records(path: Path, start: int, end: int, first: int) -> Iterator[tup
 
 
 class _Slice(io.RawIOBase):
-    """The next ``size`` bytes of a binary file, as a file of their own (closing it closes the file)."""
+    """Bytes ``start`` to ``end`` of the open file ``fd``, as a file of their own, read with ``pread`` (the
+    descriptor is shared: its position is never used, and closing this leaves it open)."""
 
-    def __init__(self, fh: IO[bytes], size: int) -> None:
+    def __init__(self, fd: int, start: int, end: int) -> None:
         super().__init__()
-        self._fh, self._left = fh, size
+        self._fd, self._at, self._end = fd, start, end
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer: Any) -> int:
-        n = self._fh.readinto(memoryview(buffer)[: min(len(buffer), self._left)])  # type: ignore[attr-defined]
-        self._left -= n
-        return n
-
-    def close(self) -> None:
-        self._fh.close()
-        super().close()
+        data = os.pread(self._fd, min(len(buffer), self._end - self._at), self._at)
+        buffer[: len(data)] = data
+        self._at += len(data)
+        return len(data)
 
 
 def _copy(part: IO[str], out: IO[str]) -> None:
@@ -719,6 +729,19 @@ class _Worker:
     pid: int
     out: IO[str]
     report: IO[str]
+    part: Part
+
+
+def _die_with(parent: int) -> None:
+    """Have the kernel stop this worker if the run that forked it ends (killed, say, where no clean-up runs);
+    if it has ended already, stop now."""
+    with contextlib.suppress(OSError, AttributeError):
+        import ctypes
+
+        pr_set_pdeathsig = 1  # <sys/prctl.h>
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+    if os.getppid() != parent:
+        os._exit(1)
 
 
 class _Workers:
@@ -727,15 +750,17 @@ class _Workers:
     def __init__(
         self,
         source: Path,
+        fd: int,
         parts: list[Part],
         fmt: str,
         header: list[str],
         keys: list[str],
         on_progress: Callable[[int], None] | None,
     ) -> None:
-        self.source, self.parts, self.fmt, self.header, self.keys = source, parts, fmt, header, keys
+        self.source, self.fd, self.parts, self.fmt, self.header, self.keys = source, fd, parts, fmt, header, keys
         self.on_progress = on_progress
         self.started: list[_Worker] = []
+        self._run_pid = os.getpid()
         self._progress = mmap.mmap(-1, 8 * max(1, len(parts)))  # rows written by each worker, shared
         self._merged = False  # their rows are in the run's count
 
@@ -752,43 +777,54 @@ class _Workers:
         for slot, part in enumerate(self.parts):
             out = tempfile.TemporaryFile("w+", encoding="utf-8", newline="")  # noqa: SIM115 (closed by stop)
             report = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115 (closed by stop)
+            # Ctrl-C waits until the worker is set up and the parent has noted it (each then stops as usual)
+            blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
             try:
                 pid = os.fork()
             except OSError:  # no process to spare (a limit): the run reads the remaining parts itself
+                signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
                 out.close()
                 report.close()
                 return
             if pid == 0:  # the worker: never returns
-                self._work(slot, part, rows, out, report)
-            self.started.append(_Worker(pid, out, report))
+                self._work(slot, part, rows, out, report, blocked)
+            self.started.append(_Worker(pid, out, report, part))
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
 
-    def _work(self, slot: int, part: Part, parent: _Rows, out: IO[str], report: IO[str]) -> NoReturn:
-        status: dict[str, Any] = {"error": None, "crash": None}
+    def _work(
+        self, slot: int, part: Part, parent: _Rows, out: IO[str], report: IO[str], mask: Iterable[int]
+    ) -> NoReturn:
+        status: dict[str, Any] = {"error": None, "crash": None, "io": None}
         messages: list[str] = []
 
         def progress(done: int) -> None:
             struct.pack_into("q", self._progress, 8 * slot, done)
 
         try:
+            _die_with(self._run_pid)
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
             if self.fmt == "csv":
                 write = _csv_writer(out, self.header, first=False)
             else:
                 write = _json_writer(out, self.header, self.keys, first=False)
             rows = _Rows(self.keys, write, parent.draws, parent.seed, messages.append, progress, grid=parent.grid)
             try:
-                rows.run(_range_records(self.source, *part))
+                rows.run(_range_records(self.source, self.fd, *part))
             finally:
                 used = [] if rows.grid is None else [[list(k), [int(i) for i in n]] for k, n in rows.grid.used]
                 status.update(rows=rows.result.rows, refused=rows.result.refused, messages=messages, used=used)
         except CohortFileError as exc:
             status["error"] = str(exc)
+        except OSError as exc:  # (its temporary file: a full disk, say) the run writes this part itself
+            status["io"] = f"{exc.strerror or exc}"
         except BaseException:  # reported to the parent, which raises it
             import traceback
 
             status["crash"] = traceback.format_exc()
         finally:
             try:
-                out.flush()
+                with contextlib.suppress(OSError):
+                    out.flush()
                 report.write(json.dumps(status))
                 report.flush()
             finally:
@@ -816,11 +852,13 @@ class _Workers:
         for worker in self.started:
             worker.report.seek(0)
             text = worker.report.read()
-            if not text:
-                raise RuntimeError("a batch row worker stopped without a report")
-            status = json.loads(text)
+            status: dict[str, Any] = json.loads(text) if text else {"io": "no report", "crash": None}
             if status["crash"]:
                 raise RuntimeError(f"a batch row worker failed:\n{status['crash']}")
+            if status["io"]:  # its temporary files could not be written (a full disk): this part here instead
+                rows.run(_range_records(self.source, self.fd, *worker.part))
+                reported = min(rows.result.refused, MAX_REPORTED)
+                continue
             _copy(worker.out, out)
             rows.result.rows += status["rows"]
             rows.result.refused += status["refused"]

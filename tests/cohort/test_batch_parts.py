@@ -7,6 +7,7 @@ import io
 import itertools
 import os
 import random
+import signal
 import sys
 from pathlib import Path
 
@@ -89,7 +90,8 @@ def test_parts_cover_the_rows_at_line_ends_with_their_line_numbers(tmp_path, mon
     path.write_text(text, encoding="utf-8")
     data = text.encode()
     monkeypatch.setattr(batch, "PART_BYTES", 10_000)
-    parts = batch._parts(path, 4)
+    fd = os.open(path, os.O_RDONLY)
+    parts = batch._parts(fd, 4)
     assert len(parts) == 4
     assert parts[0][0] == data.index(b"\n") + 1 and parts[-1][1] == len(data)  # after the header, to the end
     for (_, end, _), (start, _, _) in itertools.pairwise(parts):
@@ -97,7 +99,8 @@ def test_parts_cover_the_rows_at_line_ends_with_their_line_numbers(tmp_path, mon
     for start, _, first in parts:
         assert first == data[:start].count(b"\n") + 1  # the physical line number of the part's first line
     expected = [(n, line.split(",")) for n, line in enumerate(text.split("\n"), 1) if n > 1 and line]
-    assert [row for part in parts for row in batch._range_records(path, *part)] == expected
+    assert [row for part in parts for row in batch._range_records(path, fd, *part)] == expected
+    os.close(fd)
 
 
 @pytest.mark.parametrize(
@@ -113,15 +116,20 @@ def test_files_that_are_not_split(tmp_path, monkeypatch, text):
     monkeypatch.setattr(batch, "PART_BYTES", 5_000)
     path = tmp_path / "cohort.csv"
     path.write_text(text, encoding="utf-8", newline="")
-    assert batch._parts(path, 3) == []
+    with path.open("rb") as fh:
+        assert batch._parts(fh.fileno(), 3) == []
 
 
 def test_a_pipe_is_not_split(tmp_path, monkeypatch):
     monkeypatch.setattr(batch, "PART_BYTES", 5_000)
     fifo = tmp_path / "pipe.csv"
     os.mkfifo(fifo)
-    assert batch._parts(fifo, 3) == []
-    assert batch._parts(tmp_path / "missing.csv", 3) == []
+    fd = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        assert batch._parts(fd, 3) == []
+    finally:
+        os.close(fd)
+    assert batch._parts(fd, 3) == []  # (a closed descriptor: not split, never an error)
 
 
 def test_an_error_in_a_workers_part_is_the_same_one_line_error(tmp_path, monkeypatch, capsys):
@@ -211,3 +219,71 @@ def test_when_no_more_processes_can_be_started_the_run_reads_the_rest(tmp_path, 
     split, result, _, progress = _run(path)
     assert result.processes == 2 and split == alone  # one worker; the third part read here, after it
     assert progress == sorted(progress) and progress[-1] == result.rows  # counted once
+
+
+@pytest.mark.parametrize("change", ["replace", "delete"])
+def test_a_file_replaced_or_removed_during_the_run_is_read_as_it_was_opened(tmp_path, monkeypatch, change):
+    """(found by review: each part reopened the file by name, so an export job's atomic save during a run mixed
+    two files' rows, with normal counts and exit code)"""
+    path = tmp_path / "cohort.csv"
+    path.write_text(cohort(12_000), encoding="utf-8")
+    alone, *_ = _run(path)
+    once(monkeypatch, PART_BYTES=20_000, WORKERS=3)
+    start = batch._Workers.start
+
+    def changed_then_start(self, rows):  # type: ignore[no-untyped-def]
+        if change == "replace":
+            other = tmp_path / "other.csv"
+            other.write_text(cohort(12_000, seed=1), encoding="utf-8")
+            os.replace(other, path)
+        else:
+            path.unlink()
+        return start(self, rows)
+
+    monkeypatch.setattr(batch._Workers, "start", changed_then_start)
+    split, result, _, _ = _run(path)
+    assert result.processes == 3 and split == alone
+
+
+def test_a_worker_that_cannot_write_its_part_has_the_run_write_it(tmp_path, monkeypatch):
+    """(found by review: a full temporary folder gave a traceback; the run now writes that part itself)"""
+    path = tmp_path / "cohort.csv"
+    path.write_text(cohort(12_000), encoding="utf-8")
+    alone, one, refused_alone, _ = _run(path)
+    once(monkeypatch, PART_BYTES=20_000, WORKERS=3)
+    parent, real = os.getpid(), batch._csv_writer
+
+    def full(out, header, *, first=True):  # type: ignore[no-untyped-def]
+        write = real(out, header, first=first)
+        if os.getpid() == parent:
+            return write
+
+        def refuse(*args):  # type: ignore[no-untyped-def]
+            raise OSError(28, "No space left on device")
+
+        return refuse
+
+    monkeypatch.setattr(batch, "_csv_writer", full)
+    split, result, refused, progress = _run(path)
+    assert split == alone and refused == refused_alone and (result.rows, result.refused) == (one.rows, one.refused)
+    assert progress == sorted(progress) and progress[-1] == result.rows
+
+
+def test_a_worker_is_stopped_by_the_kernel_if_its_run_is_killed():
+    """(found by review: a worker went on for seconds after its run was killed with SIGTERM)"""
+    import ctypes
+
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            batch._die_with(os.getppid())
+            sig = ctypes.c_int(0)
+            ctypes.CDLL(None).prctl(2, ctypes.byref(sig))  # PR_GET_PDEATHSIG
+            os.write(write, str(sig.value).encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    os.waitpid(pid, 0)
+    assert os.read(read, 16) == str(int(signal.SIGKILL)).encode()
+    os.close(read)
