@@ -78,6 +78,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:  # reading the input or writing the output
         where = exc.filename or getattr(args, "output", None) or "standard output"
         return fail(command, None, f"cannot read or write {where}: {exc.strerror or exc}", ExitCode.IO)
+    except KeyboardInterrupt:  # Ctrl-C: one line, no traceback (an -o file is not created or replaced)
+        return fail(command, None, "interrupted", ExitCode.INTERRUPTED)
 
 
 def prepare_memory() -> None:

@@ -31,6 +31,7 @@ class ExitCode(IntEnum):
     IO = 1  # a file could not be read or written
     USAGE = 2  # a usage error or a refused input: one line naming the flag and the allowed values
     ROWS_REFUSED = 3  # batch: the output was written but some rows were refused
+    INTERRUPTED = 130  # Ctrl-C (128 + SIGINT, as shells report it): nothing half-written is kept
 
 
 FORMATS = (REPORT_FORMATS[0], "json", *REPORT_FORMATS[1:])

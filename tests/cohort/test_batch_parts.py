@@ -287,3 +287,34 @@ def test_a_worker_is_stopped_by_the_kernel_if_its_run_is_killed():
     os.waitpid(pid, 0)
     assert os.read(read, 16) == str(int(signal.SIGKILL)).encode()
     os.close(read)
+
+
+def test_ctrl_c_is_one_line_and_leaves_nothing(tmp_path):
+    """(found by review: Ctrl-C printed a KeyboardInterrupt traceback) On a file split between processes: exit
+    130, one line, no output file, no process left."""
+    import subprocess
+    import time
+
+    path = tmp_path / "cohort.csv"
+    path.write_text(cohort(300_000), encoding="utf-8")
+    out = tmp_path / "out.csv"
+    env = {**os.environ, "BLINACALC_HOME": str(tmp_path / "home")}
+    code = (  # small parts, and each chunk slowed, so that the run is surely still going when interrupted
+        "import time; from blinacalc.cohort import batch; batch.PART_BYTES = 1 << 20; fmt = batch._format_block; "
+        "batch._format_block = lambda n: (time.sleep(0.2), fmt(n))[1]; from blinacalc.cli import run; run()"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, "batch", str(path), "-o", str(out), "--draws", "200"],
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    time.sleep(2.5)  # the workers are running
+    assert proc.poll() is None
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert err.strip().splitlines()[-1] == "blinacalc batch: error: interrupted" and "Traceback" not in err
+    assert not out.exists() and not list(tmp_path.glob("out.csv*"))
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)
