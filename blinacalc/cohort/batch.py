@@ -852,10 +852,13 @@ class _Workers:
         for worker in self.started:
             worker.report.seek(0)
             text = worker.report.read()
-            status: dict[str, Any] = json.loads(text) if text else {"io": "no report", "crash": None}
+            try:
+                status: dict[str, Any] = json.loads(text)
+            except ValueError:  # none, or cut short: the worker was stopped (out of memory, say)
+                status = {"io": "no report", "crash": None}
             if status["crash"]:
                 raise RuntimeError(f"a batch row worker failed:\n{status['crash']}")
-            if status["io"]:  # its temporary files could not be written (a full disk): this part here instead
+            if status["io"]:  # it could not write its files (a full disk) or was stopped: this part here instead
                 rows.run(_range_records(self.source, self.fd, *worker.part))
                 reported = min(rows.result.refused, MAX_REPORTED)
                 continue

@@ -318,3 +318,22 @@ def test_ctrl_c_is_one_line_and_leaves_nothing(tmp_path):
     assert not out.exists() and not list(tmp_path.glob("out.csv*"))
     with pytest.raises(ChildProcessError):
         os.waitpid(-1, os.WNOHANG)
+
+
+def test_a_worker_killed_midway_has_the_run_write_its_part(tmp_path, monkeypatch):
+    """A worker stopped without a word (the kernel's out-of-memory killer, say): its part is written by the run,
+    in order; nothing is lost or written twice."""
+    path = tmp_path / "cohort.csv"
+    path.write_text(cohort(12_000), encoding="utf-8")
+    alone, *_ = _run(path)
+    once(monkeypatch, PART_BYTES=20_000, WORKERS=3)
+    parent, real = os.getpid(), batch._format_block
+
+    def killed(numbers):  # type: ignore[no-untyped-def]
+        if os.getpid() != parent:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return real(numbers)
+
+    monkeypatch.setattr(batch, "_format_block", killed)
+    split, result, _, _ = _run(path)
+    assert split == alone and result.processes == 3
