@@ -703,10 +703,9 @@ class _Slice(io.RawIOBase):
         return True
 
     def readinto(self, buffer: Any) -> int:
-        data = os.pread(self._fd, min(len(buffer), self._end - self._at), self._at)
-        buffer[: len(data)] = data
-        self._at += len(data)
-        return len(data)
+        n = os.preadv(self._fd, [memoryview(buffer)[: min(len(buffer), self._end - self._at)]], self._at)
+        self._at += n
+        return n
 
 
 def _copy(part: IO[str], out: IO[str]) -> None:
