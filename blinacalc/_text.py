@@ -45,19 +45,18 @@ class LazyPattern:
         return getattr(compiled, name)
 
 
-_CONTROLS = LazyPattern("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+# Beyond ASCII's controls, in every check below: the C1 controls, the direction marks and overrides, and the
+# line and paragraph separators (each can move or hide text on a terminal or in a spreadsheet).
+_WIDE = "\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069"
+_CONTROLS = LazyPattern(f"[\x00-\x1f{_WIDE}]")
 _FORMULA_SIGNS = ("=", "+", "-", "@")
 _FORMULA_START = (*_FORMULA_SIGNS, "\t", "\r")
 _CELL_START = (*_FORMULA_START, "\n")
 _MARKDOWN = LazyPattern(r"([\\`*_\[\]|~])")
-_CONTROLS_IN_CELL = LazyPattern(
-    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
-)
+_CONTROLS_IN_CELL = LazyPattern(f"[\x00-\x08\x0b\x0c\x0e-\x1f{_WIDE}]")
 
 
-_CELL_UNSAFE = LazyPattern(
-    "^[=+\\-@\t\r\n]|[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
-)
+_CELL_UNSAFE = LazyPattern(f"^[=+\\-@\t\r\n]|[\x00-\x08\x0b-\x1f{_WIDE}]")
 
 
 def _escape(match: re.Match[str]) -> str:
@@ -117,9 +116,7 @@ def parse_decimal(text: str) -> float | None:
     return float(match.group(1)) + 0.0 if match else None  # (+ 0.0: "-0" is 0, never shown as -0)
 
 
-_ROW_UNSAFE = LazyPattern(
-    "(?:^|,)[=+\\-@\t\r\n]|[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
-)
+_ROW_UNSAFE = LazyPattern(f"(?:^|,)[=+\\-@\t\r\n]|[\x00-\x08\x0b-\x1f{_WIDE}]")
 
 
 _AFTER_COMMA = tuple("," + c for c in _FORMULA_SIGNS)

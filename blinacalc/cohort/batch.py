@@ -625,7 +625,8 @@ def _parts(fd: int, workers: int) -> list[Part]:
         if not stat.S_ISREG(info.st_mode) or size < 2 * PART_BYTES:
             return []
         head = _line_end(fd, 0)
-        if head is None or b'"' in os.pread(fd, head, 0) or b"\r" in os.pread(fd, head, 0)[:-2]:
+        header = b"" if head is None else os.pread(fd, head, 0)
+        if head is None or b'"' in header or b"\r" in header[:-2]:
             return []
         count = min(workers, (size - head) // PART_BYTES)
         bounds = [head]

@@ -125,18 +125,16 @@ def os_series(
         # beside the curve from the first dose alone, "not reached" could read as better than average).
         ref = pred.scenarios["os_alive_at_landmark"].curve
         out.append(Series(f"this patient, alive at {ref.start:g} mo", "reference", ref.estimate))
+    # Two curves conditioned differently (from first dose; given alive at a month): each label says how.
+    unlike = pinned is not None and pinned.alive_at_months != pred.alive_at_months
     if pinned is not None:
-        label = "pinned patient"
-        if pinned.alive_at_months != pred.alive_at_months:  # two curves conditioned differently: say so
-            label += f", {_conditioned_on(pinned.alive_at_months)}"
+        label = f"pinned patient, {_conditioned_on(pinned.alive_at_months)}" if unlike else "pinned patient"
         out.append(Series(label, "pinned", pinned.os.curve.estimate))
     chemo_curve = pred.scenarios["os_chemotherapy"].curve
     if chemo and _shows_chemo(pred):
         out.append(Series(f"chemotherapy*, to {CHEMO_HORIZON:g} mo", "comparator", chemo_curve.estimate, dashed=True))
     c = pred.os.curve
-    label = "this patient, blinatumomab"
-    if pinned is not None and pinned.alive_at_months != pred.alive_at_months:
-        label += f", {_conditioned_on(pred.alive_at_months)}"
+    label = "this patient, blinatumomab" + (f", {_conditioned_on(pred.alive_at_months)}" if unlike else "")
     out.append(Series(label, "patient", c.estimate, c.lo, c.hi))
     return tuple(out)
 
@@ -327,9 +325,9 @@ def _conditioning_note(pred: Prediction) -> Text | None:
 def headline(pred: Prediction) -> tuple[Text, ...]:
     """What a clinician reads first: the median and the plain-words 1-year sentence, both with intervals; a
     conditional median says so first (found by review: "from first dose" alone read as unconditional)."""
-    median = f"edian overall survival {L.median(pred.os.median_months, '95% interval ')} from first dose"
+    median = f"overall survival {L.median(pred.os.median_months, '95% interval ')} from first dose"
     alive = pred.alive_at_months
-    first = f"M{median}" if alive is None else f"Given alive at {alive:g} months: m{median}"
+    first = f"Median {median}" if alive is None else f"Given alive at {alive:g} months: median {median}"
     return (Text(first, "key"), Text(plain_words(pred), "key"))
 
 

@@ -481,27 +481,32 @@ async def test_definitions_and_applicability_are_a_keypress_away():
         assert "Definitions" in text and "CRh" in text and "Outside both trials: Ph-positive ALL" in text
 
 
+async def type_into(app, pilot, box: str, *keys: str) -> None:
+    """Focus the number box ``box`` (marrow_blasts, age), press ``keys`` and wait for the result."""
+    app.screen.query_one(f"#{box}", Input).focus()
+    await pilot.press(*keys)
+    await settle(app, pilot)
+
+
+def inputs_note(app) -> str:
+    return str(app.screen.query_one("#inputs-note", Static).render())
+
+
 async def test_additional_factors_are_typed_and_refused_values_are_named():
     """Marrow blasts and age are typed (blank = unknown); a value the trials exclude is named with the allowed
     range and the results stay on the last accepted value, saying so (issue 17)."""
     app = make_app(Patient(ecog=1), draws=DRAWS)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot)
-        app.screen.query_one("#marrow_blasts", Input).focus()
-        await pilot.press("8", "5")
-        await settle(app, pilot)
+        await type_into(app, pilot, "marrow_blasts", "8", "5")
         assert app.screen.patient == Patient(ecog=1, marrow_blasts=85)
-        app.screen.query_one("#age", Input).focus()
-        await pilot.press("1", "2", "tab")
-        await settle(app, pilot)
-        note = str(app.screen.query_one("#inputs-note", Static).render())
+        await type_into(app, pilot, "age", "1", "2", "tab")
+        note = inputs_note(app)
         assert "Age: the trials enrolled adults only" in note and "got 12" in note and "age unknown" in note
         assert app.screen.patient == Patient(ecog=1, marrow_blasts=85)  # 12 refused: age stays unknown
-        app.screen.query_one("#age", Input).focus()
-        await pilot.press("backspace", "backspace", "6", "5")
-        await settle(app, pilot)
+        await type_into(app, pilot, "age", "backspace", "backspace", "6", "5")
         assert app.screen.patient == Patient(ecog=1, marrow_blasts=85, age=65)
-        assert "ECOG 3-4 not offered" in str(app.screen.query_one("#inputs-note", Static).render())
+        assert "ECOG 3-4 not offered" in inputs_note(app)
 
 
 async def test_a_refused_value_stays_named_while_another_box_is_typed_in():
@@ -510,20 +515,14 @@ async def test_a_refused_value_stays_named_while_another_box_is_typed_in():
     app = make_app(Patient(ecog=1), draws=DRAWS)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot)
-        app.screen.query_one("#age", Input).focus()
-        await pilot.press("9", "0")
-        await settle(app, pilot)
-        note = lambda: str(app.screen.query_one("#inputs-note", Static).render())  # noqa: E731
-        assert "Age" in note() and "got 90" in note() and "age unknown" in note()  # at once: 90 > 80
-        app.screen.query_one("#marrow_blasts", Input).focus()
-        await pilot.press("4", "0")
-        await settle(app, pilot)
+        await type_into(app, pilot, "age", "9", "0")
+        note = inputs_note(app)
+        assert "Age" in note and "got 90" in note and "age unknown" in note  # at once: 90 > 80
+        await type_into(app, pilot, "marrow_blasts", "4", "0")
         assert app.screen.patient == Patient(ecog=1, marrow_blasts=40)  # blasts applied, age still unknown
-        assert "got 90" in note() and "age unknown" in note()  # and still said
-        app.screen.query_one("#age", Input).focus()
-        await pilot.press("backspace", "backspace")
-        await settle(app, pilot)
-        assert "ECOG 3-4 not offered" in note()  # nothing refused any more: the usual note
+        assert "got 90" in inputs_note(app) and "age unknown" in inputs_note(app)  # and still said
+        await type_into(app, pilot, "age", "backspace", "backspace")
+        assert "ECOG 3-4 not offered" in inputs_note(app)  # nothing refused any more: the usual note
 
 
 async def test_the_first_prediction_is_in_the_first_frame():
