@@ -88,6 +88,11 @@ def _buffer(name: str, shape: tuple[int, ...], dtype: type = np.float64) -> np.n
     return kept
 
 
+def release() -> None:
+    """Free this thread's work arrays (a run's main thread, once it has computed its share of the settings)."""
+    _scratch.__dict__.clear()
+
+
 def _summarised(
     classes: np.ndarray, prevalence: np.ndarray, months: np.ndarray, columns: list[int]
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

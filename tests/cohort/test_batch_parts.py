@@ -11,6 +11,7 @@ import signal
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from blinacalc.cli import main
@@ -210,9 +211,10 @@ def test_when_no_more_processes_can_be_started_the_run_reads_the_rest(tmp_path, 
     real, calls = os.fork, []
 
     def fork() -> int:
-        calls.append(1)
-        if len(calls) == 2:
-            raise BlockingIOError("Resource temporarily unavailable")
+        if sys._getframe(1).f_code.co_name == "start":  # a row worker (not a process computing grid settings)
+            calls.append(1)
+            if len(calls) == 2:
+                raise BlockingIOError("Resource temporarily unavailable")
         return real()
 
     monkeypatch.setattr(batch.os, "fork", fork)
@@ -337,3 +339,102 @@ def test_a_worker_killed_midway_has_the_run_write_its_part(tmp_path, monkeypatch
     monkeypatch.setattr(batch, "_format_block", killed)
     split, result, _, _ = _run(path)
     assert split == alone and result.processes == 3
+
+
+KEYS = [((True, False), (i, 0)) for i in range(6)] + [((False, False), (0, 0))]
+
+
+def _forked(monkeypatch, grid: batch.Grid) -> list[int]:
+    """Compute KEYS on ``grid``'s processes; the processes forked."""
+    forks: list[int] = []
+    fork = os.fork
+
+    def counted() -> int:
+        pid = fork()
+        if pid:
+            forks.append(pid)
+        return pid
+
+    monkeypatch.setattr(os, "fork", counted)
+    grid._compute_forked(KEYS)
+    monkeypatch.setattr(os, "fork", fork)
+    return forks
+
+
+def _expected() -> dict:
+    grid = batch.Grid(200, 0)
+    return {key: grid._compute(*key) for key in KEYS}
+
+
+def _computed(grid: batch.Grid) -> dict:
+    assert grid._pool is None  # no thread was started
+    return {key: grid._futures[key].result() for key in KEYS}
+
+
+def _equal(a: dict, b: dict) -> bool:
+    return a.keys() == b.keys() and all(np.array_equal(a[k], b[k], equal_nan=True) for k in a)
+
+
+def test_a_split_runs_first_settings_are_computed_on_processes_with_the_same_numbers(monkeypatch):
+    grid = batch.Grid(200, 0, processes=3)
+    assert len(_forked(monkeypatch, grid)) == 2
+    assert _equal(_computed(grid), _expected())  # bitwise, as this process computes them
+    again = _forked(monkeypatch, grid)  # once only: later settings are computed on threads
+    assert again == [] and grid._processes == 1
+
+
+def test_a_setting_a_forked_process_did_not_hand_back_is_computed_here(monkeypatch):
+    run_pid, compute = os.getpid(), batch.Grid._compute
+
+    def failing_elsewhere(self, known, node):
+        if os.getpid() != run_pid:
+            raise MemoryError  # a forked process fails (it exits without handing its settings back)
+        return compute(self, known, node)
+
+    monkeypatch.setattr(batch.Grid, "_compute", failing_elsewhere)
+    grid = batch.Grid(200, 0, processes=2)
+    assert len(_forked(monkeypatch, grid)) == 1
+    monkeypatch.setattr(batch.Grid, "_compute", compute)
+    assert _equal(_computed(grid), _expected())
+
+
+def test_settings_are_computed_here_when_no_process_can_be_started(monkeypatch):
+    def no_fork() -> int:
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", no_fork)
+    grid = batch.Grid(200, 0, processes=2)
+    grid._compute_forked(KEYS)
+    monkeypatch.undo()
+    assert _equal(_computed(grid), _expected())
+
+
+def test_settings_are_not_computed_on_processes_while_another_thread_runs(monkeypatch):
+    import threading
+
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        grid = batch.Grid(200, 0, processes=2)
+        assert _forked(monkeypatch, grid) == []
+    finally:
+        stop.set()
+        other.join()
+    assert not grid._futures  # computed on threads when requested, as before
+
+
+def test_ctrl_c_while_settings_are_computed_stops_the_forked_processes(monkeypatch):
+    run_pid, compute = os.getpid(), batch.Grid._compute
+
+    def interrupted_here(self, known, node):
+        if os.getpid() == run_pid:
+            raise KeyboardInterrupt
+        return compute(self, known, node)
+
+    monkeypatch.setattr(batch.Grid, "_compute", interrupted_here)
+    grid = batch.Grid(200, 0, processes=2)
+    with pytest.raises(KeyboardInterrupt):
+        _forked(monkeypatch, grid)
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)  # every forked process was stopped and reaped
