@@ -11,6 +11,7 @@ import importlib
 import io
 import os
 import sys
+import threading
 from collections.abc import Sequence
 from typing import NoReturn
 
@@ -82,7 +83,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return fail(command, None, "interrupted", ExitCode.INTERRUPTED)
 
 
-def prepare_memory() -> None:
+def first_word(argv: Sequence[str]) -> str | None:
+    """The first word of a command line that is not a flag: its sub-command, if it has one."""
+    return next((a for a in argv if not a.startswith("-")), None)
+
+
+def prepare_memory(warm: bool = True) -> None:
     """Make numpy's arrays cheap to allocate for the rest of the command (Linux with glibc only).
 
     A page of memory costs a page fault the first time it is written, and numpy's arrays here are a few MB
@@ -92,7 +98,11 @@ def prepare_memory() -> None:
     trimming), and the first 48 MB of heap written once on a helper thread while Python is still
     importing (C calls through ctypes release the interpreter lock, so this runs on the otherwise idle
     second processor). A command is short-lived; the app's memory stays what its largest moment needed.
-    Nothing happens where there is no ``mallopt`` (macOS, musl)."""
+    Nothing happens where there is no ``mallopt`` (macOS, musl).
+
+    Not ``warm`` for the TUI: it forks its first look's process at once (:mod:`blinacalc.tui.first`), and
+    after a fork each written page of a shared heap is first copied: 48 MB written beforehand cost the
+    first look about 25 ms instead of saving it any."""
     try:
         import ctypes
 
@@ -100,7 +110,6 @@ def prepare_memory() -> None:
         mallopt, malloc, memset, free = libc.mallopt, libc.malloc, libc.memset, libc.free
     except (ImportError, OSError, AttributeError):
         return  # only ever a speed-up
-    import threading
 
     m_trim_threshold, m_mmap_threshold, m_arena_max = -1, -3, -8  # <malloc.h>
     mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
@@ -111,7 +120,7 @@ def prepare_memory() -> None:
     free.argtypes = [ctypes.c_void_p]
     block = 4 << 20
 
-    def warm() -> None:
+    def write_heap() -> None:
         blocks = [malloc(block) for _ in range(12)]
         for b in blocks:
             if b:
@@ -119,7 +128,8 @@ def prepare_memory() -> None:
         for b in blocks:
             free(b)
 
-    threading.Thread(target=warm, name="blinacalc-warm-heap", daemon=True).start()
+    if warm:
+        threading.Thread(target=write_heap, name="blinacalc-warm-heap", daemon=True).start()
 
 
 def run() -> NoReturn:
@@ -131,7 +141,7 @@ def run() -> NoReturn:
     ``--help`` and ``--version`` leave through argparse's ``SystemExit`` as usual.
     """
     if sys.platform == "linux":
-        prepare_memory()
+        prepare_memory(warm=first_word(sys.argv[1:]) not in (None, "tui"))
     code = main()
     for stream in (sys.stdout, sys.stderr):  # None when the command was started with it closed
         try:

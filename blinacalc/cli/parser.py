@@ -16,7 +16,9 @@ NAME_HELP = f"{NAME_RULE}; no names, dates or record numbers"
 
 def command_of(argv: Sequence[str]) -> str | None:
     """The sub-command named in ``argv`` (its first word that is not a flag), if it is one."""
-    word = next((a for a in argv if not a.startswith("-")), None)
+    from blinacalc.cli import first_word
+
+    word = first_word(argv)
     return word if word in COMMANDS else None
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from blinacalc.cli.common import ExitCode, alive_at_from_args, open_store, run_inputs, say, use_cache
+from blinacalc.cli.common import ExitCode, alive_at_from_args, open_store, run_inputs, say
 
 
 def run(args: argparse.Namespace | None = None) -> int:
@@ -26,10 +26,14 @@ def run(args: argparse.Namespace | None = None) -> int:
             file=sys.stderr,
         )
         return ExitCode.USAGE
-    use_cache(store)
-    from blinacalc.tui.first import start
+    from blinacalc.tui.first import FirstLook, start
 
-    first = start(patient, draws, seed, alive_at)  # computes while Textual imports and starts
+    # The first result computes while Textual imports and starts: on another process where one can be forked
+    # (the app shows its first words at once, then opens the calculator), else on a thread. Either keeps the
+    # draws in the store's cache folder (model.use_disk_cache, set where numpy is imported).
+    cache = store.paths.cache
+    look = FirstLook.start(patient, draws, seed, alive_at, cache)
+    first = None if look is not None else start(patient, draws, seed, alive_at, cache)
     from blinacalc.tui.app import make_app
 
     make_app(
@@ -41,5 +45,6 @@ def run(args: argparse.Namespace | None = None) -> int:
         warnings=warnings,
         alive_at=alive_at,
         first=first,
+        first_look=look,
     ).run()
     return ExitCode.OK

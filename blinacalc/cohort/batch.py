@@ -38,7 +38,6 @@ import stat
 import struct
 import sys
 import tempfile
-import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -49,6 +48,7 @@ from typing import IO, Any, Generic, NoReturn, TypeVar
 
 import numpy as np
 
+from blinacalc._fork import can_fork, die_with
 from blinacalc.cohort import CohortFileError, gridcache, tables
 from blinacalc.cohort.read import MAX_LINE_CHARS, CohortReader, records, required_factor_columns
 from blinacalc.core import factors as F
@@ -282,7 +282,7 @@ class Grid:
         back (it failed or could not be started) is computed here."""
         processes, self._processes = self._processes, 1
         todo = [key for key in dict.fromkeys(keys) if key not in self._futures and key not in self._kept]
-        if len(todo) < 2 or self._pool is not None or threading.active_count() > 1 or sys.platform != "linux":
+        if len(todo) < 2 or self._pool is not None or not can_fork():
             return
         processes = min(processes, len(todo))
         shape = (len(todo), len(tables.patterns()), tables.WIDTH)
@@ -304,7 +304,7 @@ class Grid:
                 if pid == 0:  # the forked process: never returns
                     code = 1
                     try:
-                        _die_with(run_pid)
+                        die_with(run_pid)
                         signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
                         for i in range(first, len(todo), processes):
                             data[i] = self._compute(*todo[i])
@@ -800,18 +800,6 @@ class _Worker:
     part: Part
 
 
-def _die_with(parent: int) -> None:
-    """Have the kernel stop this worker if the run that forked it ends (killed, say, where no clean-up runs);
-    if it has ended already, stop now."""
-    with contextlib.suppress(OSError, AttributeError):
-        import ctypes
-
-        pr_set_pdeathsig = 1  # <sys/prctl.h>
-        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
-    if os.getppid() != parent:
-        os._exit(1)
-
-
 class _Workers:
     """Row worker processes, one per part of the file after the first (:func:`run`)."""
 
@@ -840,7 +828,7 @@ class _Workers:
         if rows.grid is None or not self.parts:
             return  # the rows so far needed no grid: the parts are read here after all
         rows.grid.complete()
-        if threading.active_count() > 1:
+        if not can_fork():
             return  # forking while another thread may hold a lock is not safe: the parts are read here
         for slot, part in enumerate(self.parts):
             out = tempfile.TemporaryFile("w+", encoding="utf-8", newline="")  # noqa: SIM115 (closed by stop)
@@ -869,7 +857,7 @@ class _Workers:
             struct.pack_into("q", self._progress, 8 * slot, done)
 
         try:
-            _die_with(self._run_pid)
+            die_with(self._run_pid)
             signal.pthread_sigmask(signal.SIG_SETMASK, mask)
             if self.fmt == "csv":
                 write = _csv_writer(out, self.header, first=False)

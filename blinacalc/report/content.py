@@ -87,25 +87,27 @@ class Report:
 TITLE = "blinacalc · blinatumomab for relapsed/refractory Ph-negative B-ALL"
 
 
-def header(pred: Prediction, scenario: str | None = None) -> Section:
-    """Inputs as entered and who the estimates apply to; ``scenario`` names the saved scenario, if any."""
+def _inputs(pred: Prediction) -> tuple[tuple[str, str], ...]:
+    """The inputs as entered, (name, value) rows; the additional factors left unknown share one row."""
     optional = {f.name: f.short for f in F.factors() if f.optional_column}
     rows = tuple(
         (L.input_names()[k], L.input_value(k, v))
         for k, v in pred.inputs.items()
         if not (k == "alive_at_months" or k in optional) or v is not None
     )
-    # The additional factors left unknown share one row.
     missing = [short for k, short in optional.items() if pred.inputs.get(k) is None]
-    if missing:
-        rows = (*rows, (", ".join(missing), L.UNKNOWN))
+    return (*rows, (", ".join(missing), L.UNKNOWN)) if missing else rows
+
+
+def header(pred: Prediction, scenario: str | None = None) -> Section:
+    """Inputs as entered and who the estimates apply to; ``scenario`` names the saved scenario, if any."""
     return Section(
         "header",
         "Patient",
         (
             Text(L.DISCLAIMER, "warning"),
             *((Text(f"Saved scenario: {scenario}", "key"),) if scenario else ()),
-            Table(("Factor", "As entered"), rows, numeric=False),
+            Table(("Factor", "As entered"), _inputs(pred), numeric=False),
             applicability(),
         ),
     )
@@ -329,6 +331,18 @@ def headline(pred: Prediction) -> tuple[Text, ...]:
     alive = pred.alive_at_months
     first = f"Median {median}" if alive is None else f"Given alive at {alive:g} months: median {median}"
     return (Text(first, "key"), Text(plain_words(pred), "key"))
+
+
+def headline_and_warnings(pred: Prediction) -> tuple[Text, ...]:
+    """The headline and every warning, whole: what the TUI shows at the top of its side column."""
+    return (*headline(pred), *(Text(w, "warning") for w in pred.warnings))
+
+
+def first_look(pred: Prediction) -> tuple[Text, ...]:
+    """What the TUI shows while its calculator opens: the disclaimer, the inputs on one line, the headline and
+    every warning (the same words the calculator then shows)."""
+    inputs = " · ".join(f"{name}: {value}" for name, value in _inputs(pred))
+    return (Text(L.DISCLAIMER, "warning"), Text(inputs, "plain"), *headline_and_warnings(pred))
 
 
 def overall_survival(

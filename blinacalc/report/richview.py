@@ -16,7 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from blinacalc.report import content as C
-from blinacalc.report import plot
+from blinacalc.report import plot, styles
 
 
 def plot_styles(colours: dict[str, str]) -> dict[str, str]:
@@ -40,10 +40,7 @@ def plot_row(row: Sequence[plot.Cell], styles: dict[str, str]) -> Text:
 # the meaning without colour too.
 STYLES = {
     **plot_styles(plot.COLOURS),
-    "key": "bold",
-    "note": "dim",
-    "warning": "bold #E69F00",
-    "plain": "",
+    **styles.TEXT,
     "icon_filled": plot.COLOURS["patient"],
     "icon_extra": plot.COLOURS["scenario_a"],
     "icon_empty": "dim",
@@ -171,7 +168,7 @@ def table(block: C.Table) -> Table:
 
 
 def paragraph(block: C.Text) -> Text:
-    prefix = "⚠ " if block.kind == "warning" else ""
+    prefix = styles.WARNING_MARK if block.kind == "warning" else ""
     return Text(prefix + block.text, STYLES[block.kind])
 
 

@@ -6,17 +6,21 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from textual.app import App, SystemCommand
+from rich.console import Group
+from rich.text import Text
+from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
+from textual.widgets import Header, Static
 
 from blinacalc._fs import write_atomic
 from blinacalc._text import printable
-from blinacalc.core.model import DEFAULT_DRAWS
+from blinacalc.core.defaults import DEFAULT_DRAWS
 from blinacalc.core.patient import Patient
-from blinacalc.core.result import Prediction
+from blinacalc.report import EXPORT_EXTENSIONS, styles
 from blinacalc.store import (
     PRIVATE_FILE,
     Scenario,
@@ -25,11 +29,19 @@ from blinacalc.store import (
     Store,
     StoreError,
 )
-from blinacalc.tui.first import start
-from blinacalc.tui.screens.dialogs import EXPORT_EXTENSIONS, ExportChoice, ExportDialog, Named, NameDialog
-from blinacalc.tui.screens.help import HelpScreen
-from blinacalc.tui.screens.main import MainScreen
-from blinacalc.tui.screens.scenarios import ScenariosScreen
+from blinacalc.tui.first import FirstLook, Line, start
+
+if TYPE_CHECKING:  # (imported when first used: numpy and the report code load after the first look)
+    from blinacalc.core.result import Prediction
+    from blinacalc.tui.screens.dialogs import ExportChoice, Named
+    from blinacalc.tui.screens.main import MainScreen
+
+OPENING = "⟳ Opening the calculator…"
+# How long the first look waits for its lines (they usually come before Textual has started); if later (the
+# first run ever builds the draws), the calculator opens at once, marked as updating until its result comes.
+LOOK_WAIT = 0.15
+# Keys that work while the calculator opens (the first look); the others wait for it.
+OPEN_ACTIONS = frozenset({"quit", "help", "command_palette"})
 
 
 class BlinacalcApp(App[None]):
@@ -72,14 +84,42 @@ class BlinacalcApp(App[None]):
         warnings: Sequence[str] = (),
         alive_at: float | None = None,
         first: Future[Prediction] | None = None,
+        first_look: FirstLook | None = None,
     ) -> None:
         super().__init__()
         self.settings = settings or Settings()
         self.store = Store(warn=lambda message: self.notify(message, severity="warning", timeout=10))
         self._startup_warnings = tuple(warnings)
-        self.calculator = MainScreen(
-            patient, draws, seed, landmarks=self.settings.landmarks, scenario=scenario, alive_at=alive_at, first=first
-        )
+        self._inputs = (patient, draws, seed, scenario, alive_at)
+        self._first_look = first_look
+        self.first_look_shown = False  # (the benchmark's frame recorder reads it)
+        self._calculator: MainScreen | None = None
+        if first_look is None:
+            self._calculator = self._new_calculator(first)
+
+    def _new_calculator(self, first: Future[Prediction] | None) -> MainScreen:
+        from blinacalc.tui.screens.main import MainScreen
+
+        patient, draws, seed, scenario, alive_at = self._inputs
+        if first is None:  # (started now, after the first look's process has ended: it shares its draws)
+            look = self._first_look
+            first = start(patient, draws, seed, alive_at, cache=look.cache if look else None, after=look)
+        landmarks = self.settings.landmarks
+        return MainScreen(patient, draws, seed, landmarks=landmarks, scenario=scenario, alive_at=alive_at, first=first)
+
+    @property
+    def calculator(self) -> MainScreen:
+        """The calculator screen (once opened: :data:`OPEN_ACTIONS` are the only keys before)."""
+        assert self._calculator is not None
+        return self._calculator
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return self._calculator is not None or action in OPEN_ACTIONS
+
+    def compose(self) -> ComposeResult:
+        if self._first_look is not None:  # the first look: the calculator's first words while it opens
+            yield Header()
+            yield Static(Text(OPENING, "bold"), id="first-look")
 
     def on_mount(self) -> None:
         theme = self.settings.theme
@@ -90,7 +130,33 @@ class BlinacalcApp(App[None]):
         self.theme_changed_signal.subscribe(self, self._remember_theme)
         for message in self._startup_warnings:
             self.notify(message, severity="warning", timeout=10)
-        self.push_screen(self.calculator)
+        if self._first_look is None:
+            self.push_screen(self.calculator)
+        else:
+            self.sub_title = "illustrative, not for clinical decisions"
+            self.run_worker(self._look, thread=True, group="first-look")
+
+    def _look(self) -> None:
+        assert self._first_look is not None
+        lines = self._first_look.lines(LOOK_WAIT)
+        self.call_from_thread(self._looked, lines)
+
+    def _looked(self, lines: list[Line] | None) -> None:
+        """Show the first look's lines (the calculator opens after the frame that shows them), or, without
+        them, open the calculator now."""
+        if not lines:
+            self._open_calculator()
+            return
+        mark = styles.WARNING_MARK
+        words = [Text((mark if kind == "warning" else "") + printable(text), styles.TEXT[kind]) for text, kind in lines]
+        self.query_one("#first-look", Static).update(Group(*words, Text(), Text(OPENING, "bold")))
+        self.first_look_shown = True
+        self.call_after_refresh(self._open_calculator)
+
+    def _open_calculator(self) -> None:
+        if self._calculator is None:
+            self._calculator = self._new_calculator(None)
+            self.push_screen(self._calculator)
 
     def _remember_theme(self, theme: object) -> None:
         """A theme chosen in the app is kept for next time (the theme setting)."""
@@ -103,6 +169,8 @@ class BlinacalcApp(App[None]):
             self.notify(f"The theme was not kept for next time: {exc}", severity="warning")
 
     def action_help(self) -> None:
+        from blinacalc.tui.screens.help import HelpScreen
+
         self.push_screen(HelpScreen())
 
     def action_pin(self) -> None:
@@ -131,6 +199,8 @@ class BlinacalcApp(App[None]):
 
     def action_save_scenario(self, then: Callable[[str], None] | None = None) -> None:
         """Ask for a name and label, then save the current factors."""
+        from blinacalc.tui.screens.dialogs import NameDialog
+
         taken = self._saved_names()
         if taken is None:
             return
@@ -161,6 +231,8 @@ class BlinacalcApp(App[None]):
         )
 
     def action_scenarios(self) -> None:
+        from blinacalc.tui.screens.scenarios import ScenariosScreen
+
         if self._saved_names() is None:
             return
 
@@ -176,6 +248,8 @@ class BlinacalcApp(App[None]):
     # --- export ----------------------------------------------------------------------------------
     def action_export(self, fmt: str = "markdown") -> None:
         """Ask where (the current folder by default), then write the report; replaces only if asked."""
+        from blinacalc.tui.screens.dialogs import ExportDialog
+
         if self.calculator.prediction is None:
             self.notify("Nothing to export yet.", severity="warning")
             return
@@ -239,12 +313,16 @@ def make_app(
     warnings: Sequence[str] = (),
     alive_at: float | None = None,
     first: Future[Prediction] | None = None,
+    first_look: FirstLook | None = None,
 ) -> BlinacalcApp:
     """The one app factory, for the entry point and the tests. Validate inputs before calling.
 
     The first prediction starts here (or earlier: ``first``, from :func:`blinacalc.tui.first.start` with the
-    same inputs), so that it computes while Textual starts up."""
+    same inputs), so that it computes while Textual starts up; with ``first_look`` (:class:`FirstLook` for
+    the same inputs), the app shows its lines first and starts the prediction when the calculator opens."""
     patient = patient or Patient()
+    if first is None and first_look is None:
+        first = start(patient, draws, seed, alive_at)
     return BlinacalcApp(
         patient,
         draws=draws,
@@ -253,5 +331,6 @@ def make_app(
         scenario=scenario,
         warnings=warnings,
         alive_at=alive_at,
-        first=first or start(patient, draws, seed, alive_at),
+        first=first,
+        first_look=first_look,
     )

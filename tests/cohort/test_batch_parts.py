@@ -279,7 +279,7 @@ def test_a_worker_is_stopped_by_the_kernel_if_its_run_is_killed():
     pid = os.fork()
     if pid == 0:
         try:
-            batch._die_with(os.getppid())
+            batch.die_with(os.getppid())
             sig = ctypes.c_int(0)
             ctypes.CDLL(None).prctl(2, ctypes.byref(sig))  # PR_GET_PDEATHSIG
             os.write(write, str(sig.value).encode())

@@ -19,10 +19,8 @@ from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 from blinacalc._text import printable
 from blinacalc._value import value_type
 from blinacalc.core.patient import InputError
-from blinacalc.report import EXTENSIONS
+from blinacalc.report import EXPORT_EXTENSIONS
 from blinacalc.store import MAX_LABEL, NAME_RULE, check_label, check_name
-
-EXPORT_EXTENSIONS = {fmt: ext for fmt, ext in EXTENSIONS.items() if fmt != "rich"}
 
 
 class _Dialog(ModalScreen):

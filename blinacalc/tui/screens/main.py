@@ -333,8 +333,7 @@ class MainScreen(Screen):
         if self.updating:
             parts.append(Text(UPDATING + (PREVIOUS if pred else ""), "bold"))
         if pred is not None:
-            parts += [richview.paragraph(t) for t in C.headline(pred)]
-            parts += [richview.paragraph(C.Text(w, "warning")) for w in pred.warnings]
+            parts += [richview.paragraph(t) for t in C.headline_and_warnings(pred)]
         self.query_one("#headline", ResultView).show(Group(*parts))
 
     def _render_survival(self) -> None:

@@ -1,0 +1,197 @@
+"""The first look (issue 19): a forked process computes the first patient's headline while Textual starts,
+the app shows it marked as the calculator opening, then opens the calculator with the same numbers."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import pty
+import select
+import struct
+import subprocess
+import sys
+import termios
+import threading
+import time
+from io import StringIO
+
+import pytest
+from rich.console import Console
+from textual.widgets import Static
+
+from blinacalc import Patient, predict
+from blinacalc.report import content as C
+from blinacalc.tui import app as A
+from blinacalc.tui import first as first_module
+from blinacalc.tui.app import OPENING, make_app
+from blinacalc.tui.first import FirstLook
+
+pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="the first look is forked on Linux only")
+
+DRAWS = 300
+PATIENT = Patient(ecog=1, salvage_line=2, t411=True)  # t(4;11): a warning too
+
+
+def expected_lines(patient: Patient = PATIENT, alive_at: float | None = None) -> list[tuple[str, str]]:
+    pred = predict(patient, draws=DRAWS, seed=0, alive_at_months=alive_at)
+    return [(t.text, t.kind) for t in C.first_look(pred)]
+
+
+def plain(static: Static) -> str:
+    console = Console(file=StringIO(), width=400, color_system=None)
+    console.print(static.content)
+    return console.file.getvalue()
+
+
+def reaped(look: FirstLook) -> bool:
+    look.wait()
+    try:
+        os.waitpid(look.pid or -1, os.WNOHANG)
+    except ChildProcessError:
+        return True
+    return False
+
+
+@pytest.mark.parametrize("alive_at", [None, 6.0])
+def test_the_first_look_has_the_calculators_words(alive_at):
+    look = FirstLook.start(PATIENT, DRAWS, 0, alive_at, None)
+    assert look is not None
+    lines = look.lines(30)
+    assert lines == expected_lines(alive_at=alive_at)
+    words = " ".join(text for text, _ in lines)
+    assert "Illustrative" in words and "t(4;11): yes" in words and "only 16 of 259" in words  # (Table 1)
+    assert ("Given alive at 6 months: median" in words) == (alive_at == 6.0)
+    assert reaped(look)
+
+
+def test_a_first_look_that_fails_hands_nothing(monkeypatch):
+    def failing(*args):
+        raise RuntimeError("no draws")
+
+    monkeypatch.setattr(first_module, "_lines", failing)
+    look = FirstLook.start(PATIENT, DRAWS, 0, None, None)
+    assert look is not None and look.lines(30) is None
+    assert reaped(look)
+
+
+def test_no_first_look_while_another_thread_runs():
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        assert FirstLook.start(PATIENT, DRAWS, 0, None, None) is None
+    finally:
+        stop.set()
+        other.join()
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"", b"[", b"{}", b"[]", b'[["words", "shouting"]]', b'[["words"]]', b'[[1, "key"]]', b'"words"'],
+)
+def test_only_lines_as_sent_are_taken(data):
+    assert first_module._parsed(data) is None
+
+
+async def test_the_app_shows_the_first_look_then_the_calculator():
+    look = FirstLook.start(PATIENT, DRAWS, 0, None, None)
+    app = make_app(PATIENT, draws=DRAWS, first_look=look)
+    shown: list[str] = []
+    display = app._display
+
+    def record(screen, update):
+        display(screen, update)
+        if app.first_look_shown and not shown:
+            shown.append(plain(app.query_one("#first-look", Static)))
+
+    app._display = record
+    async with app.run_test(size=(100, 30)) as pilot:
+        assert not app.check_action("pin", ())  # the calculator's keys wait for it
+        assert app.check_action("quit", ()) and app.check_action("help", ())
+        for _ in range(300):
+            await pilot.pause(0.02)
+            if app._calculator is not None and app.screen.prediction is not None:
+                break
+        await app.workers.wait_for_complete()
+        assert shown, "no frame showed the first look"
+        for text, _ in expected_lines():
+            assert text in shown[0]
+        assert OPENING in shown[0]  # marked: the calculator is still opening
+        assert app.screen is app.calculator and app.check_action("pin", ())
+        assert app.screen.prediction.to_dict() == predict(PATIENT, draws=DRAWS, seed=0).to_dict()
+    assert reaped(look)
+
+
+async def test_a_late_first_look_opens_the_calculator_at_once(monkeypatch):
+    """The first run ever builds the draws: the first look is not waited for, and the calculator shows its
+    result when the prediction (after that process) comes."""
+    real = first_module._lines
+
+    def slow(*args):
+        time.sleep(0.5)
+        return real(*args)
+
+    monkeypatch.setattr(first_module, "_lines", slow)
+    monkeypatch.setattr(A, "LOOK_WAIT", 0.01)
+    look = FirstLook.start(PATIENT, DRAWS, 0, None, None)
+    app = make_app(PATIENT, draws=DRAWS, first_look=look)
+    async with app.run_test(size=(100, 30)) as pilot:
+        for _ in range(300):
+            await pilot.pause(0.02)
+            if app._calculator is not None and app.screen.prediction is not None:
+                break
+        assert not app.first_look_shown
+        assert app.screen.prediction.to_dict() == predict(PATIENT, draws=DRAWS, seed=0).to_dict()
+    assert reaped(look)
+
+
+async def test_first_look_text_is_data_never_markup_or_control_codes(monkeypatch):
+    hostile = [["[bold red]x[/] \x1b[2J\x07 \u202e", "key"], ["[link=http://x]y[/link]", "warning"]]
+    monkeypatch.setattr(first_module, "_lines", lambda *args: hostile)
+    monkeypatch.setattr(A.BlinacalcApp, "_open_calculator", lambda self: None)  # (the first look stays)
+    look = FirstLook.start(PATIENT, DRAWS, 0, None, None)
+    app = make_app(PATIENT, draws=DRAWS, first_look=look)
+    async with app.run_test(size=(100, 30)) as pilot:
+        for _ in range(300):
+            await pilot.pause(0.02)
+            if app.first_look_shown:
+                break
+        text = plain(app.query_one("#first-look", Static))
+        assert "[bold red]x[/]" in text and "⚠ [link=http://x]y[/link]" in text  # as sent, not markup
+        assert "\x1b" not in text and "\x07" not in text and "\u202e" not in text
+    assert reaped(look)
+
+
+def _winsize(fd: int, rows: int, cols: int) -> None:
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+
+
+def test_blinacalc_in_a_terminal_shows_the_first_look_then_the_calculator(tmp_path):
+    """The command as a user runs it, in a pseudo-terminal: the headline's words come before the calculator's
+    tabs, and q quits with nothing left running."""
+    main, child = pty.openpty()
+    _winsize(child, 30, 100)
+    env = {**os.environ, "BLINACALC_HOME": str(tmp_path), "TERM": "xterm-256color"}
+    cmd = [sys.executable, "-m", "blinacalc", "tui", "--ecog", "1", "--salvage-line", "2", "--draws", "300"]
+    proc = subprocess.Popen(cmd, stdin=child, stdout=child, stderr=child, env=env, close_fds=True)
+    os.close(child)
+    seen, deadline = b"", time.monotonic() + 60
+    try:
+        while b"Evidence & method" not in seen and time.monotonic() < deadline:
+            if select.select([main], [], [], 1)[0]:
+                seen += os.read(main, 65536)
+        os.write(main, b"q")
+        while proc.poll() is None and time.monotonic() < deadline:
+            if select.select([main], [], [], 0.2)[0]:
+                try:
+                    seen += os.read(main, 65536)
+                except OSError:
+                    break
+        assert proc.wait(timeout=10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        os.close(main)
+    assert b"Opening the calculator" in seen and b"Evidence & method" in seen
+    assert seen.index(b"edian overall survival") < seen.index(b"Evidence & method")  # the number first
+    assert b"Traceback" not in seen
