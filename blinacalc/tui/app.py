@@ -40,8 +40,10 @@ OPENING = "⟳ Opening the calculator…"
 # How long the first look waits for its lines (they usually come before Textual has started); if later (the
 # first run ever builds the draws), the calculator opens at once, marked as updating until its result comes.
 LOOK_WAIT = 0.15
-# Keys that work while the calculator opens (the first look); the others wait for it.
-OPEN_ACTIONS = frozenset({"quit", "help", "command_palette"})
+# The app's actions that act on the calculator: while it opens (the first look), their keys wait for it.
+CALCULATOR_ACTIONS = frozenset(
+    {"pin", "toggle_chemo", "toggle_scenarios", "scenarios", "save_scenario", "tab", "step_tab", "export"}
+)
 
 
 class BlinacalcApp(App[None]):
@@ -109,12 +111,12 @@ class BlinacalcApp(App[None]):
 
     @property
     def calculator(self) -> MainScreen:
-        """The calculator screen (once opened: :data:`OPEN_ACTIONS` are the only keys before)."""
+        """The calculator screen (once opened: :data:`CALCULATOR_ACTIONS` wait for it)."""
         assert self._calculator is not None
         return self._calculator
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        return self._calculator is not None or action in OPEN_ACTIONS
+        return self._calculator is not None or action not in CALCULATOR_ACTIONS
 
     def compose(self) -> ComposeResult:
         if self._first_look is not None:  # the first look: the calculator's first words while it opens
@@ -275,6 +277,8 @@ class BlinacalcApp(App[None]):
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
+        if self._calculator is None:
+            return  # (the calculator is opening)
         yield SystemCommand(
             "Compare: pin or unpin this patient", "Pin, then change a factor to compare", self.action_pin
         )
