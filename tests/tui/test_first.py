@@ -32,6 +32,16 @@ DRAWS = 300
 PATIENT = Patient(ecog=1, salvage_line=2, t411=True)  # t(4;11): a warning too
 
 
+@pytest.fixture(autouse=True)
+def no_other_thread():
+    """The first look is forked only with no other thread running: an earlier test's helper threads (a
+    prediction computed ahead, say) are waited for first."""
+    for thread in threading.enumerate():
+        if thread is not threading.main_thread():
+            thread.join(timeout=60)
+    assert threading.active_count() == 1
+
+
 def expected_lines(patient: Patient = PATIENT, alive_at: float | None = None) -> list[tuple[str, str]]:
     pred = predict(patient, draws=DRAWS, seed=0, alive_at_months=alive_at)
     return [(t.text, t.kind) for t in C.first_look(pred)]
