@@ -193,6 +193,7 @@ async def main():
         while not any(p is not None for _, p in frames):
             await asyncio.sleep(0.002)
         print(numbers[0] - t0, next(t for t, p in frames if p is not None) - t0)
+        await app.workers.wait_for_complete()  # (its scenarios and the inputs one pick away: then it closes)
 asyncio.run(main())
 """
 # Launch to the first frame showing the number and to the calculator's first frame showing its result, as

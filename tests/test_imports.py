@@ -78,3 +78,12 @@ def test_model_card_is_up_to_date():
     root = Path(__file__).resolve().parents[1]
     out = subprocess.run([sys.executable, str(root / "scripts" / "model_card.py"), "--check"], cwd=root)
     assert out.returncode == 0, "run: python scripts/model_card.py"
+
+
+def test_the_tui_starts_its_first_look_before_numpy():
+    """`blinacalc tui` forks its first look before importing numpy or Textual, and the app shows it before
+    importing numpy (the process computing it imports numpy, on the other processor: issue 19)."""
+    loaded = _loaded_after("import blinacalc.cli.tui, blinacalc.tui.first, blinacalc.tui.values")
+    assert not loaded & {"numpy", "textual", "rich"}
+    loaded = _loaded_after("import blinacalc.tui.app")
+    assert "numpy" not in loaded and "textual" in loaded

@@ -27,6 +27,9 @@ def run(args: argparse.Namespace | None = None) -> int:
         )
         return ExitCode.USAGE
     from blinacalc.tui.first import FirstLook, start
+    from blinacalc.tui.values import as_shown
+
+    patient = as_shown(patient)  # as the inputs will show it: the first look's patient is the calculator's
 
     # The first result computes while Textual imports and starts: on another process where one can be forked
     # (the app shows its first words at once, then opens the calculator), else on a thread. Either keeps the

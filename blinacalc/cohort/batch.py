@@ -293,26 +293,28 @@ class Grid:
         try:
             run_pid = os.getpid()
             for first in range(1, processes):
-                blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})  # as ``_Workers.start``
+                # Ctrl-C waits until the process is forked and noted here (so that it is stopped), as in
+                # ``_Workers.start``
+                blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
                 try:
                     pid = os.fork()
                 except OSError:  # no process to spare: computed here
+                    signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
                     break
+                if pid:
+                    forked.append(pid)
+                    signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+                    continue
+                code = 1  # the forked process: never returns
+                try:
+                    die_with(run_pid)
+                    signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+                    for i in range(first, len(todo), processes):
+                        data[i] = self._compute(*todo[i])
+                        done[i] = 1
+                    code = 0
                 finally:
-                    if os.getpid() == run_pid:
-                        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
-                if pid == 0:  # the forked process: never returns
-                    code = 1
-                    try:
-                        die_with(run_pid)
-                        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
-                        for i in range(first, len(todo), processes):
-                            data[i] = self._compute(*todo[i])
-                            done[i] = 1
-                        code = 0
-                    finally:
-                        os._exit(code)
-                forked.append(pid)
+                    os._exit(code)
             results = {i: self._compute(*todo[i]) for i in range(0, len(todo), processes)}
             while forked:
                 os.waitpid(forked[-1], 0)

@@ -24,10 +24,10 @@ from blinacalc.core import classes as K
 from blinacalc.core import continuous as C
 from blinacalc.core import draws as D
 from blinacalc.core import factors as F
+from blinacalc.core.defaults import MAX_CACHED_DRAWS
 from blinacalc.core.result import MONTHS
 
 FORMAT = 4
-MAX_CACHED_DRAWS = 5000  # about 24 MB on disk at the limit; larger runs are not kept
 KEEP = 4  # files kept; older ones are removed
 _MAGIC = b"blinacalc-draws\n"
 _MAX_HEADER_BYTES = 4096

@@ -32,8 +32,8 @@ def plot_styles(colours: dict[str, str]) -> dict[str, str]:
     return {**curves, **over_band, "band": f"{colours['band']} on {colours['band_bg']}", "axis": "dim"}
 
 
-def plot_row(row: Sequence[plot.Cell], styles: dict[str, str]) -> Text:
-    return Text.assemble(*((text, styles.get(role or "", "")) for text, role in row), no_wrap=True)
+def plot_row(row: Sequence[plot.Cell], palette: dict[str, str]) -> Text:
+    return Text.assemble(*((text, palette.get(role or "", "")) for text, role in row), no_wrap=True)
 
 
 # Colours by role from plot.COLOURS (Okabe-Ito); the shapes (solid, dashed, shade, markers, ● ○) carry

@@ -30,6 +30,7 @@ from blinacalc.store import (
     StoreError,
 )
 from blinacalc.tui.first import FirstLook, Line, start
+from blinacalc.tui.values import as_shown
 
 if TYPE_CHECKING:  # (imported when first used: numpy and the report code load after the first look)
     from blinacalc.core.result import Prediction
@@ -88,7 +89,7 @@ class BlinacalcApp(App[None]):
         self.settings = settings or Settings()
         self.store = Store(warn=lambda message: self.notify(message, severity="warning", timeout=10))
         self._startup_warnings = tuple(warnings)
-        self._inputs = (patient, draws, seed, scenario, alive_at)
+        self._inputs = (as_shown(patient), draws, seed, scenario, alive_at)
         self._first_look = first_look
         self.first_look_shown = False  # its lines are on screen (tests)
         self._calculator: MainScreen | None = None
@@ -133,7 +134,9 @@ class BlinacalcApp(App[None]):
         if self._first_look is None:
             self.push_screen(self.calculator)
         else:
-            self.sub_title = "illustrative, not for clinical decisions"
+            scenario = self._inputs[3]  # named, as the calculator's header names it
+            named = "" if scenario is None else f"{scenario.name} · "
+            self.sub_title = f"{named}illustrative, not for clinical decisions"
             self.run_worker(self._look, thread=True, group="first-look")
 
     def _look(self) -> None:
@@ -321,8 +324,9 @@ def make_app(
 
     The first prediction starts here (or earlier: ``first``, from :func:`blinacalc.tui.first.start` with the
     same inputs), so that it computes while Textual starts up; with ``first_look`` (:class:`FirstLook` for
-    the same inputs), the app shows its lines first and starts the prediction when the calculator opens."""
-    patient = patient or Patient()
+    the same inputs), the app shows its lines first and starts the prediction when the calculator opens
+    (``first`` is then not used)."""
+    patient = as_shown(patient or Patient())  # (as BlinacalcApp does: the first prediction is for it)
     if first is None and first_look is None:
         first = start(patient, draws, seed, alive_at)
     return BlinacalcApp(

@@ -45,10 +45,13 @@ class FirstLook:
         cls, patient: Patient, draws: int, seed: int, alive_at: float | None, cache: Path | None
     ) -> FirstLook | None:
         """Fork the process (which keeps the draws in ``cache``: :func:`start`); None where it cannot be (not
-        Linux, another thread running, no process or pipe to spare): the calculator then computes the first
-        result itself, as everywhere."""
-        if not can_fork():
-            return None
+        Linux, another thread running, no process or pipe to spare) or would not help (draws not kept on
+        disk: the calculator's first prediction would build them again after it): the calculator then
+        computes the first result itself, as everywhere."""
+        from blinacalc.core.defaults import MAX_CACHED_DRAWS
+
+        if not can_fork() or cache is None or draws > MAX_CACHED_DRAWS:
+            return None  # (draws not kept on disk would be built twice: here and for the calculator)
         try:
             read, write = os.pipe()
         except OSError:
@@ -85,8 +88,10 @@ class FirstLook:
         """The lines, if the process hands them within ``timeout`` seconds; else (the first run ever builds the
         draws) or if it failed, None. Called once."""
         data, deadline = b"", time.monotonic() + timeout
+        ready = select.poll()
+        ready.register(self._fd, select.POLLIN)
         try:
-            while (left := deadline - time.monotonic()) > 0 and select.select([self._fd], [], [], left)[0]:
+            while (left := deadline - time.monotonic()) > 0 and ready.poll(1000 * left):
                 chunk = os.read(self._fd, _MAX_BYTES)
                 if not chunk:  # the end: the process has written all it will
                     return _parsed(data)

@@ -63,8 +63,8 @@ def reaped(look: FirstLook) -> bool:
 
 
 @pytest.mark.parametrize("alive_at", [None, 6.0])
-def test_the_first_look_has_the_calculators_words(alive_at):
-    look = FirstLook.start(PATIENT, DRAWS, 0, alive_at, None)
+def test_the_first_look_has_the_calculators_words(tmp_path, alive_at):
+    look = FirstLook.start(PATIENT, DRAWS, 0, alive_at, tmp_path)
     assert look is not None
     lines = look.lines(30)
     assert lines == expected_lines(alive_at=alive_at)
@@ -74,25 +74,34 @@ def test_the_first_look_has_the_calculators_words(alive_at):
     assert reaped(look)
 
 
-def test_a_first_look_that_fails_hands_nothing(monkeypatch):
+def test_a_first_look_that_fails_hands_nothing(tmp_path, monkeypatch):
     def failing(*args):
         raise RuntimeError("no draws")
 
     monkeypatch.setattr(first_module, "_lines", failing)
-    look = FirstLook.start(PATIENT, DRAWS, 0, None, None)
+    look = FirstLook.start(PATIENT, DRAWS, 0, None, tmp_path)
     assert look is not None and look.lines(30) is None
     assert reaped(look)
 
 
-def test_no_first_look_while_another_thread_runs():
+def test_no_first_look_while_another_thread_runs(tmp_path):
     stop = threading.Event()
     other = threading.Thread(target=stop.wait)
     other.start()
     try:
-        assert FirstLook.start(PATIENT, DRAWS, 0, None, None) is None
+        assert FirstLook.start(PATIENT, DRAWS, 0, None, tmp_path) is None
     finally:
         stop.set()
         other.join()
+
+
+def test_no_first_look_for_draws_not_kept_on_disk(tmp_path):
+    """Draws not kept on disk would be built twice (by the first look, then for the calculator), slower than
+    the calculator alone: above the draws kept, or with no cache folder."""
+    from blinacalc.core.defaults import MAX_CACHED_DRAWS
+
+    assert FirstLook.start(PATIENT, MAX_CACHED_DRAWS + 1, 0, None, tmp_path) is None
+    assert FirstLook.start(PATIENT, DRAWS, 0, None, None) is None
 
 
 @pytest.mark.parametrize(
@@ -103,8 +112,18 @@ def test_only_lines_as_sent_are_taken(data):
     assert first_module._parsed(data) is None
 
 
-async def test_the_app_shows_the_first_look_then_the_calculator():
-    look = FirstLook.start(PATIENT, DRAWS, 0, None, None)
+async def test_the_app_shows_the_first_look_then_the_calculator(tmp_path, monkeypatch):
+    gate_out, gate_in = os.pipe()  # the first look's process waits for the test to open the gate
+    real = first_module._lines
+
+    def gated(*args):
+        os.read(gate_out, 1)
+        return real(*args)
+
+    monkeypatch.setattr(first_module, "_lines", gated)
+    monkeypatch.setattr(A, "LOOK_WAIT", 60.0)
+    look = FirstLook.start(PATIENT, DRAWS, 0, None, tmp_path)
+    assert look is not None
     app = make_app(PATIENT, draws=DRAWS, first_look=look)
     shown: list[str] = []
     display = app._display
@@ -121,6 +140,7 @@ async def test_the_app_shows_the_first_look_then_the_calculator():
         assert app.check_action("quit", ())
         titles = [c.title for c in app.get_system_commands(app.screen)]
         assert titles and not any("Compare" in t or "Export" in t for t in titles)  # nor its commands
+        os.write(gate_in, b"x")
         for _ in range(300):
             await pilot.pause(0.02)
             if app._calculator is not None and app.screen.prediction is not None:
@@ -135,7 +155,7 @@ async def test_the_app_shows_the_first_look_then_the_calculator():
     assert reaped(look)
 
 
-async def test_a_late_first_look_opens_the_calculator_at_once(monkeypatch):
+async def test_a_late_first_look_opens_the_calculator_at_once(tmp_path, monkeypatch):
     """The first run ever builds the draws: the first look is not waited for, and the calculator shows its
     result when the prediction (after that process) comes."""
     real = first_module._lines
@@ -146,7 +166,7 @@ async def test_a_late_first_look_opens_the_calculator_at_once(monkeypatch):
 
     monkeypatch.setattr(first_module, "_lines", slow)
     monkeypatch.setattr(A, "LOOK_WAIT", 0.01)
-    look = FirstLook.start(PATIENT, DRAWS, 0, None, None)
+    look = FirstLook.start(PATIENT, DRAWS, 0, None, tmp_path)
     app = make_app(PATIENT, draws=DRAWS, first_look=look)
     async with app.run_test(size=(100, 30)) as pilot:
         for _ in range(300):
@@ -158,11 +178,11 @@ async def test_a_late_first_look_opens_the_calculator_at_once(monkeypatch):
     assert reaped(look)
 
 
-async def test_first_look_text_is_data_never_markup_or_control_codes(monkeypatch):
+async def test_first_look_text_is_data_never_markup_or_control_codes(tmp_path, monkeypatch):
     hostile = [["[bold red]x[/] \x1b[2J\x07 \u202e", "key"], ["[link=http://x]y[/link]", "warning"]]
     monkeypatch.setattr(first_module, "_lines", lambda *args: hostile)
     monkeypatch.setattr(A.BlinacalcApp, "_open_calculator", lambda self: None)  # (the first look stays)
-    look = FirstLook.start(PATIENT, DRAWS, 0, None, None)
+    look = FirstLook.start(PATIENT, DRAWS, 0, None, tmp_path)
     app = make_app(PATIENT, draws=DRAWS, first_look=look)
     async with app.run_test(size=(100, 30)) as pilot:
         for _ in range(300):
@@ -185,7 +205,7 @@ def test_blinacalc_in_a_terminal_shows_the_first_look_then_the_calculator(tmp_pa
     main, child = pty.openpty()
     _winsize(child, 30, 100)
     env = {**os.environ, "BLINACALC_HOME": str(tmp_path), "TERM": "xterm-256color"}
-    cmd = [sys.executable, "-m", "blinacalc", "tui", "--ecog", "1", "--salvage-line", "2", "--draws", "300"]
+    cmd = [sys.executable, "-m", "blinacalc", "tui", "--ecog", "1", "--salvage-line", "7", "--draws", "300"]
     proc = subprocess.Popen(cmd, stdin=child, stdout=child, stderr=child, env=env, close_fds=True)
     os.close(child)
     seen, deadline = b"", time.monotonic() + 60
@@ -208,3 +228,44 @@ def test_blinacalc_in_a_terminal_shows_the_first_look_then_the_calculator(tmp_pa
     assert b"Opening the calculator" in seen and b"Evidence & method" in seen
     assert seen.index(b"edian overall survival") < seen.index(b"Evidence & method")  # the number first
     assert b"Traceback" not in seen
+    assert b"7th" not in seen and b"5th" in seen  # the first look's patient is the inputs' (as shown)
+
+
+@pytest.mark.parametrize(
+    "patient",
+    [
+        Patient(salvage_line=7, marrow_blasts=33.3333333),  # the pick list's last level; the box's 6 characters
+        Patient(ecog=0, age=18.123456, marrow_blasts=100.0),
+        Patient(age=80.0, marrow_blasts=0.5),
+    ],
+)
+async def test_the_calculator_computes_for_the_patient_as_shown(patient):
+    """The first look computes for ``as_shown(patient)`` (``blinacalc tui`` applies it before forking): the
+    inputs show exactly that patient, so the calculator computes for it too, and says the same words."""
+    from blinacalc.tui.values import as_shown
+    from blinacalc.tui.widgets.inputs import InputsPanel
+
+    shown = as_shown(patient)
+    assert as_shown(shown) == shown
+    app = make_app(patient, draws=DRAWS)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.screen.query_one(InputsPanel).patient == shown == app.screen.patient
+        assert app.screen.prediction.to_dict() == predict(shown, draws=DRAWS, seed=0).to_dict()
+
+
+def test_as_shown_values():
+    from blinacalc.tui.values import as_shown, number_text
+
+    assert [number_text(v) for v in (None, 40.0, 33.3333333, 5.12345, 18.123456, 100.0, 0.5)] == [
+        "",
+        "40",
+        "33.333",
+        "5.1235",
+        "18.123",
+        "100",
+        "0.5",
+    ]
+    assert as_shown(Patient(salvage_line=7, marrow_blasts=33.3333333)) == Patient(salvage_line=5, marrow_blasts=33.333)

@@ -253,6 +253,8 @@ class MainScreen(Screen):
                 self.query_one("#os-side", VerticalScroll).scroll_home(animate=False)  # a new patient: from the top
 
     def _scenarios_ready(self, result: Prediction) -> None:
+        if not self._views_ready or not self.is_attached or self._closing or self._pruning:
+            return  # the app is closing (its views are being removed)
         if result == self.prediction and result is not self.prediction:
             # An equal result (same inputs) was delivered while this one was shown: keep the one with
             # its scenarios computed, without redrawing the rest.

@@ -17,6 +17,7 @@ from textual.widgets import Input, Label, Select, Static
 from blinacalc.core import factors as F
 from blinacalc.core.patient import Patient
 from blinacalc.report import labels as L
+from blinacalc.tui.values import NUMBER_CHARS, clamped, number_text
 
 
 def options(f: F.Factor) -> list[tuple[str, object]]:
@@ -52,11 +53,7 @@ def alive_at_options(current: float | None) -> list[tuple[str, object]]:
 
 
 def _option_value(f: F.Factor, value: object) -> object:
-    if value is None:
-        return L.UNKNOWN
-    if f.open_top and isinstance(value, int) and not isinstance(value, bool):
-        return min(value, int(f.levels[-1]))  # type: ignore[call-overload]
-    return value
+    return L.UNKNOWN if value is None else clamped(f, value)
 
 
 def typed_value(f: F.Factor, character: str) -> object:
@@ -126,10 +123,10 @@ class NumberInput(Input):
 
     def __init__(self, factor: F.Factor, value: object, **kwargs: Any) -> None:
         super().__init__(
-            value="" if value is None else f"{value:g}",
+            value=number_text(value),
             placeholder="unknown",
             restrict=r"[0-9.%]*",
-            max_length=6,
+            max_length=NUMBER_CHARS,
             compact=True,
             **kwargs,
         )
@@ -232,7 +229,7 @@ class InputsPanel(Widget):
         for f in F.continuous():
             value = getattr(patient, f.name)
             self._accepted[f.name] = value
-            self.query_one(f"#{f.name}", NumberInput).value = "" if value is None else f"{value:g}"
+            self.query_one(f"#{f.name}", NumberInput).value = number_text(value)
         self.post_message(self.Changed(self.patient, self.alive_at))
 
     def on_select_changed(self, event: Select.Changed) -> None:
