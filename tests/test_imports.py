@@ -83,7 +83,13 @@ def test_model_card_is_up_to_date():
 def test_the_tui_starts_its_first_look_before_numpy():
     """`blinacalc tui` forks its first look before importing numpy or Textual, and the app shows it before
     importing numpy (the process computing it imports numpy, on the other processor: issue 19)."""
-    loaded = _loaded_after("import blinacalc.cli.tui, blinacalc.tui.first, blinacalc.tui.values")
+    loaded = _loaded_after(
+        "import blinacalc.cli.tui, blinacalc.tui.first, blinacalc.tui.values\n"
+        "from blinacalc.cli.common import alive_at_from_args, open_store, run_inputs\n"
+        "from blinacalc.cli.parser import build\n"
+        "args = build('tui').parse_args(['tui', '--ecog', '2', '--alive-at', '6', '--draws', '300'])\n"
+        "run_inputs(args, open_store(print)), alive_at_from_args(args)"
+    )  # (what `blinacalc tui` does before it forks: found by review, the flags' checks imported numpy)
     assert not loaded & {"numpy", "textual", "rich"}
     loaded = _loaded_after("import blinacalc.tui.app")
     assert "numpy" not in loaded and "textual" in loaded

@@ -200,8 +200,7 @@ def run_inputs(args: argparse.Namespace, store: Store) -> tuple[Patient, Scenari
 def alive_at_from_args(args: argparse.Namespace) -> float | None:
     """``--alive-at`` as months (plain decimal digits only), checked; ``None`` when not given."""
 
-    from blinacalc.core.model import check_alive_at
-    from blinacalc.core.patient import InputError
+    from blinacalc.core.patient import InputError, check_alive_at
 
     text = getattr(args, "alive_at", None)
     if text is None:
@@ -221,7 +220,7 @@ def alive_at_from_args(args: argparse.Namespace) -> float | None:
 
 def draws_seed(args: argparse.Namespace, settings: Settings) -> tuple[int, int]:
     """``--draws`` (default: the draws setting) and ``--seed``, checked."""
-    from blinacalc.core.model import check_run
+    from blinacalc.core.patient import check_run
 
     draws = settings.draws if args.draws is None else int_or_text(args.draws)
     seed = int_or_text(args.seed)

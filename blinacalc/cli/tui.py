@@ -39,7 +39,7 @@ def run(args: argparse.Namespace | None = None) -> int:
     first = None if look is not None else start(patient, draws, seed, alive_at, cache)
     from blinacalc.tui.app import make_app
 
-    make_app(
+    app = make_app(
         patient,
         draws=draws,
         seed=seed,
@@ -49,5 +49,6 @@ def run(args: argparse.Namespace | None = None) -> int:
         alive_at=alive_at,
         first=first,
         first_look=look,
-    ).run()
-    return ExitCode.OK
+    )
+    app.run()
+    return app.return_code or ExitCode.OK  # (Textual's own error, after it has shown it, is 1)

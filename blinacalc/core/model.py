@@ -19,7 +19,7 @@ from blinacalc.core import classes as K
 from blinacalc.core import continuous as C
 from blinacalc.core import factors as F
 from blinacalc.core.cohort import competing_risks, harms, response
-from blinacalc.core.defaults import DEFAULT_DRAWS, DRAWS_RANGE, MAX_DRAWS, MIN_DRAWS
+from blinacalc.core.defaults import DEFAULT_DRAWS, MAX_DRAWS, MIN_DRAWS
 from blinacalc.core.drawcache import DrawCache
 from blinacalc.core.draws import (
     CHEMO_HORIZON,
@@ -32,8 +32,8 @@ from blinacalc.core.draws import (
 from blinacalc.core.evidence import Evidence, keep_parsed, load_evidence, response_landmark_months
 from blinacalc.core.mixture import solve_split
 from blinacalc.core.parallel import both, soon
-from blinacalc.core.patient import InputError, Patient
-from blinacalc.core.result import HORIZON, MONTHS, Endpoint, Interval, Landmark, Prediction, Scenarios, Sensitivity
+from blinacalc.core.patient import InputError, Patient, check_alive_at, check_run
+from blinacalc.core.result import MONTHS, Endpoint, Interval, Landmark, Prediction, Scenarios, Sensitivity
 from blinacalc.core.stats import crossing
 from blinacalc.core.summaries import condition, endpoint, index, interval, undefined
 
@@ -77,25 +77,6 @@ BENEFIT_MONTHS = (6, 12)  # within the chemotherapy comparator's horizon (TOWER:
 def _triple(iv: Interval) -> tuple[float, float, float]:
     assert iv.estimate is not None and iv.lo is not None and iv.hi is not None
     return iv.estimate, iv.lo, iv.hi
-
-
-def check_alive_at(value: object) -> float | None:
-    """Refuse a conditioning month outside [0, 60) (InputError naming ``alive_at_months``)."""
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < HORIZON:
-        raise InputError(
-            "alive_at_months", f"expected months since the first dose, from 0 to less than {HORIZON:g}, got {value!r}"
-        )
-    return float(value) + 0.0  # -0.0 is 0
-
-
-def check_run(draws: object, seed: object) -> None:
-    """Refuse draws outside 100-100,000 and negative or non-integer seeds (InputError)."""
-    if isinstance(draws, bool) or not isinstance(draws, int) or not MIN_DRAWS <= draws <= MAX_DRAWS:
-        raise InputError("draws", f"expected an integer from {DRAWS_RANGE}, got {draws!r}")
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise InputError("seed", f"expected a non-negative integer, got {seed!r}")
 
 
 def warnings_for(patient: Patient, ev: Evidence) -> tuple[str, ...]:

@@ -7,6 +7,7 @@ import math
 from typing import Any
 
 from blinacalc.core import factors as F
+from blinacalc.core.defaults import DRAWS_RANGE, HORIZON, MAX_DRAWS, MIN_DRAWS
 
 
 class InputError(ValueError):
@@ -119,3 +120,22 @@ class Patient:
         """Each continuous factor's value in table order; None where unknown."""
         values = dict(self._values)
         return tuple(values[f.name] for f in F.continuous())
+
+
+def check_alive_at(value: object) -> float | None:
+    """Refuse a conditioning month outside [0, 60) (InputError naming ``alive_at_months``)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < HORIZON:
+        raise InputError(
+            "alive_at_months", f"expected months since the first dose, from 0 to less than {HORIZON:g}, got {value!r}"
+        )
+    return float(value) + 0.0  # -0.0 is 0
+
+
+def check_run(draws: object, seed: object) -> None:
+    """Refuse draws outside 100-100,000 and negative or non-integer seeds (InputError)."""
+    if isinstance(draws, bool) or not isinstance(draws, int) or not MIN_DRAWS <= draws <= MAX_DRAWS:
+        raise InputError("draws", f"expected an integer from {DRAWS_RANGE}, got {draws!r}")
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise InputError("seed", f"expected a non-negative integer, got {seed!r}")

@@ -8,7 +8,7 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rich.console import Group
+from rich.console import Group, RenderableType
 from rich.text import Text
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
@@ -92,6 +92,7 @@ class BlinacalcApp(App[None]):
         self._inputs = (as_shown(patient), draws, seed, scenario, alive_at)
         self._first_look = first_look
         self.first_look_shown = False  # its lines are on screen (tests)
+        self._leaving = False  # exit() was called
         self._calculator: MainScreen | None = None
         if first_look is None:
             self._calculator = self._new_calculator(first)
@@ -134,8 +135,9 @@ class BlinacalcApp(App[None]):
         if self._first_look is None:
             self.push_screen(self.calculator)
         else:
-            scenario = self._inputs[3]  # named, as the calculator's header names it
-            named = "" if scenario is None else f"{scenario.name} · "
+            patient, scenario = self._inputs[0], self._inputs[3]  # named as the calculator's header names it
+            changed = "" if scenario is None or scenario.patient == patient else ", changed"
+            named = "" if scenario is None else f"{scenario.name}{changed} · "
             self.sub_title = f"{named}illustrative, not for clinical decisions"
             self.run_worker(self._look, thread=True, group="first-look")
 
@@ -157,9 +159,17 @@ class BlinacalcApp(App[None]):
         self.call_after_refresh(self._open_calculator)
 
     def _open_calculator(self) -> None:
-        if self._calculator is None:
+        if self._calculator is None and not self._leaving:  # (q during the first look: the app is closing)
             self._calculator = self._new_calculator(None)
             self.push_screen(self._calculator)
+
+    def exit(self, result: None = None, return_code: int = 0, message: RenderableType | None = None) -> None:
+        self._leaving = True
+        super().exit(result, return_code, message)
+
+    def action_help_quit(self) -> None:
+        """Ctrl+C says how to quit, in plain words (Textual's own note is markup, and notes here are text)."""
+        self.notify("Press q to quit the app.", title="Do you want to quit?")
 
     def _remember_theme(self, theme: object) -> None:
         """A theme chosen in the app is kept for next time (the theme setting)."""

@@ -269,3 +269,52 @@ def test_as_shown_values():
         "0.5",
     ]
     assert as_shown(Patient(salvage_line=7, marrow_blasts=33.3333333)) == Patient(salvage_line=5, marrow_blasts=33.333)
+
+
+async def test_keys_during_the_first_look_leave_nothing_under_the_calculator(tmp_path, monkeypatch):
+    """Found by review: help or the command palette opened during the first look stayed under the calculator
+    (and a second palette then crashed the app). Until the calculator opens only q acts."""
+    gate_out, gate_in = os.pipe()
+    real = first_module._lines
+
+    def gated(*args):
+        os.read(gate_out, 1)
+        return real(*args)
+
+    monkeypatch.setattr(first_module, "_lines", gated)
+    monkeypatch.setattr(A, "LOOK_WAIT", 60.0)
+    look = FirstLook.start(PATIENT, DRAWS, 0, None, tmp_path)
+    app = make_app(PATIENT, draws=DRAWS, first_look=look)
+    async with app.run_test(size=(100, 30)) as pilot:
+        for key in ("ctrl+p", "question_mark", "p", "right_square_bracket", "ctrl+c"):
+            await pilot.press(key)
+        os.write(gate_in, b"x")
+        for _ in range(300):
+            await pilot.pause(0.02)
+            if app._calculator is not None and app.screen.prediction is not None:
+                break
+        await app.workers.wait_for_complete()
+        assert [type(s).__name__ for s in app.screen_stack] == ["Screen", "MainScreen"]
+        assert app.screen.query_one("TabbedContent").active == "survival"  # ] did not act
+        await pilot.press("ctrl+p")  # the palette, once, over the calculator
+        await pilot.pause()
+        assert type(app.screen).__name__ == "CommandPalette"
+    assert reaped(look)
+
+
+async def test_quitting_during_the_first_look_does_not_open_the_calculator(tmp_path):
+    look = FirstLook.start(PATIENT, DRAWS, 0, None, tmp_path)
+    app = make_app(PATIENT, draws=DRAWS, first_look=look)
+    async with app.run_test(size=(100, 30)):
+        app.exit()
+        app._open_calculator()  # (what the first look's frame then asks for)
+        assert app._calculator is None
+    assert reaped(look)  # (by the test: no calculator's prediction waited for it)
+
+
+async def test_ctrl_c_says_how_to_quit_in_plain_words():
+    app = make_app(PATIENT, draws=DRAWS)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("ctrl+c")
+        await pilot.pause()
+        assert [n.message for n in app._notifications] == ["Press q to quit the app."]
