@@ -30,7 +30,9 @@ if TYPE_CHECKING:
     from blinacalc.core.result import Prediction
 
 Line = tuple[str, str]  # a paragraph's words and kind (a key of ``report.styles.TEXT``)
-_MAX_BYTES = 60_000  # under a pipe's capacity: the process's one write never waits for a reader
+# The most the process hands back (its lines are about 1 KB). A write larger than the pipe holds (64 KB, or
+# 4 KB on a system short of pipe memory) waits for the app, which reads until the end or closes the pipe.
+_MAX_BYTES = 60_000
 
 
 class FirstLook:
