@@ -89,7 +89,8 @@ class BlinacalcApp(App[None]):
         self.settings = settings or Settings()
         self.store = Store(warn=lambda message: self.notify(message, severity="warning", timeout=10))
         self._startup_warnings = tuple(warnings)
-        self._inputs = (as_shown(patient), draws, seed, scenario, alive_at)
+        self._patient, self._draws, self._seed = patient, draws, seed  # (the patient as shown: make_app)
+        self._scenario, self._alive_at = scenario, alive_at
         self._first_look = first_look
         self.first_look_shown = False  # its lines are on screen (tests)
         self._leaving = False  # exit() was called
@@ -100,12 +101,14 @@ class BlinacalcApp(App[None]):
     def _new_calculator(self, first: Future[Prediction] | None) -> MainScreen:
         from blinacalc.tui.screens.main import MainScreen
 
-        patient, draws, seed, scenario, alive_at = self._inputs
+        patient, draws, seed, alive_at = self._patient, self._draws, self._seed, self._alive_at
         if first is None:  # (started now, after the first look's process has ended: it shares its draws)
             look = self._first_look
             first = start(patient, draws, seed, alive_at, cache=look.cache if look else None, after=look)
         landmarks = self.settings.landmarks
-        return MainScreen(patient, draws, seed, landmarks=landmarks, scenario=scenario, alive_at=alive_at, first=first)
+        return MainScreen(
+            patient, draws, seed, landmarks=landmarks, scenario=self._scenario, alive_at=alive_at, first=first
+        )
 
     @property
     def calculator(self) -> MainScreen:
@@ -135,8 +138,8 @@ class BlinacalcApp(App[None]):
         if self._first_look is None:
             self.push_screen(self.calculator)
         else:
-            patient, scenario = self._inputs[0], self._inputs[3]  # named as the calculator's header names it
-            changed = "" if scenario is None or scenario.patient == patient else ", changed"
+            scenario = self._scenario  # named as the calculator's header names it
+            changed = "" if scenario is None or scenario.patient == self._patient else ", changed"
             named = "" if scenario is None else f"{scenario.name}{changed} · "
             self.sub_title = f"{named}illustrative, not for clinical decisions"
             self.run_worker(self._look, thread=True, group="first-look")
@@ -336,7 +339,7 @@ def make_app(
     same inputs), so that it computes while Textual starts up; with ``first_look`` (:class:`FirstLook` for
     the same inputs), the app shows its lines first and starts the prediction when the calculator opens
     (``first`` is then not used)."""
-    patient = as_shown(patient or Patient())  # (as BlinacalcApp does: the first prediction is for it)
+    patient = as_shown(patient or Patient())  # as the inputs show it: the calculator computes for it
     if first is None and first_look is None:
         first = start(patient, draws, seed, alive_at)
     return BlinacalcApp(

@@ -18,8 +18,13 @@ DRAWS = 300  # small for speed; the numbers are compared with predict() at the s
 
 
 def text_of(app, selector: str) -> str:
-    console = Console(file=StringIO(), width=200, color_system=None)
-    console.print(app.screen.query_one(selector, Static).content)
+    return rendered(app.screen.query_one(selector, Static).content, 200)
+
+
+def rendered(content, width: int) -> str:
+    """``content`` as plain text, drawn ``width`` columns wide."""
+    console = Console(file=StringIO(), width=width, color_system=None)
+    console.print(content)
     return console.file.getvalue()
 
 
@@ -475,9 +480,7 @@ async def test_definitions_and_applicability_are_a_keypress_away():
         await pilot.press("question_mark")
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
-        console = Console(file=StringIO(), width=200, color_system=None)
-        console.print(app.screen.query_one("#help Static", Static).content)
-        text = console.file.getvalue()
+        text = rendered(app.screen.query_one("#help Static", Static).content, 200)
         assert "Definitions" in text and "CRh" in text and "Outside both trials: Ph-positive ALL" in text
 
 
@@ -575,10 +578,9 @@ async def test_views_grow_and_shrink_with_their_content():
         app.screen.query_one("#t411", Select).value = True  # t(4;11): a warning about thin evidence
         await settle(app, pilot)
         warned = headline.content_size.height
-        console = Console(file=StringIO(), width=headline.content_size.width, color_system=None)
-        console.print(headline.content)
         assert app.screen.prediction.warnings and warned > plain
-        assert warned == len(console.file.getvalue().rstrip("\n").splitlines())  # every line shown, none clipped
+        text = rendered(headline.content, headline.content_size.width)
+        assert warned == len(text.rstrip("\n").splitlines())  # every line shown, none clipped
         app.screen.query_one("#t411", Select).value = "unknown"
         await settle(app, pilot)
         assert headline.content_size.height == plain
@@ -592,9 +594,7 @@ async def test_every_warning_is_shown_whole_at_80x24():
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot)
         headline = app.screen.query_one("#headline", Static)
-        console = Console(file=StringIO(), width=headline.content_size.width, color_system=None)
-        console.print(headline.content)
-        lines = console.file.getvalue().rstrip("\n").splitlines()
+        lines = rendered(headline.content, headline.content_size.width).rstrip("\n").splitlines()
         assert len(app.screen.prediction.warnings) >= 3
         assert headline.content_size.height == len(lines) > 12  # every line of every warning has room
         side = app.screen.query_one("#os-side")
@@ -631,9 +631,7 @@ async def test_a_result_view_draws_what_it_measured():
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(app, pilot)
         view = app.screen.query_one("#os-summary", ResultView)
-        console = Console(file=StringIO(), width=view.content_size.width, color_system=None)
-        console.print(view.content)
-        expected = console.file.getvalue().rstrip("\n").splitlines()
+        expected = rendered(view.content, view.content_size.width).rstrip("\n").splitlines()
         shown = [view.render_line(y).text.rstrip() for y in range(view.content_size.height)]
         assert shown == [line.rstrip() for line in expected]
         assert view.render() is view._rendered  # the lines measured are the lines drawn

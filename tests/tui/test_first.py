@@ -53,6 +53,29 @@ def plain(static: Static) -> str:
     return console.file.getvalue()
 
 
+def gated_first_look(monkeypatch) -> int:
+    """The first look's process waits until the test writes a byte to the descriptor returned (and the app
+    waits for it as long as that takes)."""
+    gate_out, gate_in = os.pipe()
+    real = first_module._lines
+
+    def gated(*args):
+        os.read(gate_out, 1)
+        return real(*args)
+
+    monkeypatch.setattr(first_module, "_lines", gated)
+    monkeypatch.setattr(A, "LOOK_WAIT", 60.0)
+    return gate_in
+
+
+async def until(pilot, condition, seconds: float = 6.0) -> None:
+    """Let the app run until ``condition()`` holds, or ``seconds`` pass."""
+    for _ in range(int(seconds / 0.02)):
+        await pilot.pause(0.02)
+        if condition():
+            return
+
+
 def reaped(look: FirstLook) -> bool:
     look.wait()
     try:
@@ -113,15 +136,7 @@ def test_only_lines_as_sent_are_taken(data):
 
 
 async def test_the_app_shows_the_first_look_then_the_calculator(tmp_path, monkeypatch):
-    gate_out, gate_in = os.pipe()  # the first look's process waits for the test to open the gate
-    real = first_module._lines
-
-    def gated(*args):
-        os.read(gate_out, 1)
-        return real(*args)
-
-    monkeypatch.setattr(first_module, "_lines", gated)
-    monkeypatch.setattr(A, "LOOK_WAIT", 60.0)
+    gate_in = gated_first_look(monkeypatch)
     look = FirstLook.start(PATIENT, DRAWS, 0, None, tmp_path)
     assert look is not None
     app = make_app(PATIENT, draws=DRAWS, first_look=look)
@@ -141,10 +156,7 @@ async def test_the_app_shows_the_first_look_then_the_calculator(tmp_path, monkey
         titles = [c.title for c in app.get_system_commands(app.screen)]
         assert titles and not any("Compare" in t or "Export" in t for t in titles)  # nor its commands
         os.write(gate_in, b"x")
-        for _ in range(300):
-            await pilot.pause(0.02)
-            if app._calculator is not None and app.screen.prediction is not None:
-                break
+        await until(pilot, lambda: app._calculator is not None and app.screen.prediction is not None)
         await app.workers.wait_for_complete()
         assert shown, "no frame showed the first look"
         for text, _ in expected_lines():
@@ -169,10 +181,7 @@ async def test_a_late_first_look_opens_the_calculator_at_once(tmp_path, monkeypa
     look = FirstLook.start(PATIENT, DRAWS, 0, None, tmp_path)
     app = make_app(PATIENT, draws=DRAWS, first_look=look)
     async with app.run_test(size=(100, 30)) as pilot:
-        for _ in range(300):
-            await pilot.pause(0.02)
-            if app._calculator is not None and app.screen.prediction is not None:
-                break
+        await until(pilot, lambda: app._calculator is not None and app.screen.prediction is not None)
         assert not app.first_look_shown
         assert app.screen.prediction.to_dict() == predict(PATIENT, draws=DRAWS, seed=0).to_dict()
     assert reaped(look)
@@ -185,10 +194,7 @@ async def test_first_look_text_is_data_never_markup_or_control_codes(tmp_path, m
     look = FirstLook.start(PATIENT, DRAWS, 0, None, tmp_path)
     app = make_app(PATIENT, draws=DRAWS, first_look=look)
     async with app.run_test(size=(100, 30)) as pilot:
-        for _ in range(300):
-            await pilot.pause(0.02)
-            if app.first_look_shown:
-                break
+        await until(pilot, lambda: app.first_look_shown)
         text = plain(app.query_one("#first-look", Static))
         assert "[bold red]x[/]" in text and "⚠ [link=http://x]y[/link]" in text  # as sent, not markup
         assert "\x1b" not in text and "\x07" not in text and "\u202e" not in text
@@ -274,25 +280,14 @@ def test_as_shown_values():
 async def test_keys_during_the_first_look_leave_nothing_under_the_calculator(tmp_path, monkeypatch):
     """Found by review: help or the command palette opened during the first look stayed under the calculator
     (and a second palette then crashed the app). Until the calculator opens only q acts."""
-    gate_out, gate_in = os.pipe()
-    real = first_module._lines
-
-    def gated(*args):
-        os.read(gate_out, 1)
-        return real(*args)
-
-    monkeypatch.setattr(first_module, "_lines", gated)
-    monkeypatch.setattr(A, "LOOK_WAIT", 60.0)
+    gate_in = gated_first_look(monkeypatch)
     look = FirstLook.start(PATIENT, DRAWS, 0, None, tmp_path)
     app = make_app(PATIENT, draws=DRAWS, first_look=look)
     async with app.run_test(size=(100, 30)) as pilot:
         for key in ("ctrl+p", "question_mark", "p", "right_square_bracket", "ctrl+c"):
             await pilot.press(key)
         os.write(gate_in, b"x")
-        for _ in range(300):
-            await pilot.pause(0.02)
-            if app._calculator is not None and app.screen.prediction is not None:
-                break
+        await until(pilot, lambda: app._calculator is not None and app.screen.prediction is not None)
         await app.workers.wait_for_complete()
         assert [type(s).__name__ for s in app.screen_stack] == ["Screen", "MainScreen"]
         assert app.screen.query_one("TabbedContent").active == "survival"  # ] did not act
